@@ -1,0 +1,7 @@
+"""Datasets: the SZT task (generated exactly), mnist5k (bundled) and tensorflow-datasets."""
+from tfib.data.catalog import BUILTIN, DatasetUnavailableError, TFDS, load, names
+from tfib.data.mnist5k import mnist5k
+from tfib.data.szt import icosahedron_vertices, szt
+
+__all__ = ["BUILTIN", "DatasetUnavailableError", "TFDS", "icosahedron_vertices", "load",
+           "mnist5k", "names", "szt"]

@@ -43,13 +43,16 @@ def _load_tfds(name, split, data_dir):
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
   try:
-    batch = tfds.load(name, split=split, data_dir=data_dir, batch_size=-1,
-                      as_supervised=True)
+    dataset = tfds.load(name, split=split, data_dir=data_dir, as_supervised=True)
   except (OSError, tfds.core.download.DownloadError) as error:
     raise DatasetUnavailableError(
         f"Could not load {name!r} (split {split!r}) through tensorflow-datasets: it is "
         f"not in {data_dir or '~/tensorflow_datasets'} and could not be downloaded "
         f"({type(error).__name__}). Built-in data that runs offline: "
         f"{', '.join(sorted(BUILTIN))}.") from error
-  images, labels = tfds.as_numpy(batch)
+  batches = list(tfds.as_numpy(dataset.batch(8192)))
+  if not batches:
+    raise ValueError(f"Split {split!r} of {name!r} is empty.")
+  images = np.concatenate([images for images, _ in batches])
+  labels = np.concatenate([labels for _, labels in batches])
   return images, labels.astype(np.int32)

@@ -17,4 +17,5 @@ def activation_model(model: keras.Model, layer_names: Sequence[str]) -> keras.Mo
     raise ValueError(f"Model {model.name!r} has no layer named {', '.join(map(repr, missing))};"
                      f" its layers are: {', '.join(known)}.")
   outputs = [model.get_layer(name).output for name in layer_names]
-  return keras.Model(model.inputs, outputs, name=f"{model.name}_activations")
+  inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+  return keras.Model(inputs, outputs, name=f"{model.name}_activations")

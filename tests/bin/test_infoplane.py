@@ -1,0 +1,41 @@
+"""tfib-infoplane end to end, as a user runs it."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tfib.results import read_records
+
+
+def _run(*flags):
+  return subprocess.run([sys.executable, "-m", "tfib.bin.infoplane", *flags],
+                        capture_output=True, text=True, timeout=600)
+
+
+def test_short_run_writes_logs_results_and_pngs(tmp_path):
+  logdir = str(tmp_path / "run")
+  result = _run("--epochs=12", "--schedule=every", "--every=4", f"--logdir={logdir}",
+                "--estimator=binning", "--estimator=exact:bits=8")
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert f"information plane: {logdir}/infoplane_binning.png" in result.stdout
+  records = read_records(os.path.join(logdir, "results.jsonl"))
+  assert {r["epoch"] for r in records} == {0, 4, 8, 11}
+  assert len(records) == 4 * 6 * 2
+  assert os.path.exists(os.path.join(logdir, "infoplane_exact.png"))
+  summary = json.load(open(os.path.join(logdir, "summary.json")))
+  assert summary["seconds_information_plane"] > 0
+  assert any(name.startswith("events.out.tfevents") for name in os.listdir(logdir))
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--dataset=imagenet", "Unknown dataset 'imagenet'"),
+    ("--dataset=mnist5k", "--dataset must be one of"),
+    ("--estimator=kraskov", "Unknown estimator 'kraskov'"),
+    ("--epochs=0", "--epochs must be positive"),
+])
+def test_bad_flags_are_usage_errors(tmp_path, flag, message):
+  result = _run(flag, f"--logdir={tmp_path}")
+  assert result.returncode != 0
+  assert message in result.stderr

@@ -1,0 +1,124 @@
+"""InformationPlane during model.fit, read back from the results file and the event files."""
+import glob
+import os
+
+import keras
+import numpy as np
+import pytest
+import scipy.stats
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from tfib import callbacks, data, estimators, models
+from tfib.results import read_records
+
+
+def _scalars(logdir):
+  accumulator = event_accumulator.EventAccumulator(
+      logdir, size_guidance={event_accumulator.TENSORS: 0, event_accumulator.IMAGES: 0})
+  accumulator.Reload()
+  values = {}
+  for tag in accumulator.Tags()["tensors"]:
+    if not tag.startswith("mi/"):
+      continue
+    for event in accumulator.Tensors(tag):
+      values[(tag, event.step)] = float(tf.make_ndarray(event.tensor_proto))
+  return values, accumulator
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+  logdir = str(tmp_path_factory.mktemp("plane"))
+  x, y = data.szt()
+  model = models.szt_network("tanh", seed=3)
+  model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+  layers = models.information_plane_layers(model)
+  plane = callbacks.InformationPlane(
+      layers, x, y, ["binning", "binning:scheme=saxe,bin_size=0.2", "exact:bits=4"],
+      epochs=[0, 2, 5], logdir=logdir)
+  model.fit(x, y, batch_size=512, epochs=5, verbose=0, callbacks=[plane])
+  return logdir, model, layers, x, y
+
+
+def test_results_file_holds_every_estimator_layer_and_epoch(trained):
+  logdir, _, layers, _, _ = trained
+  records = read_records(os.path.join(logdir, "results.jsonl"))
+  keys = {(r["estimator_label"], r["layer"], r["epoch"]) for r in records}
+  labels = {"binning_idnns_30", "binning_saxe_0.2", "exact"}
+  assert keys == {(l, layer, e) for l in labels for layer in layers for e in (0, 2, 5)}
+  assert len(records) == len(keys)
+  record = records[0]
+  assert record["unit"] == "bits" and record["num_samples"] == 4096 and record["log2_n"] == 12
+  assert record["h_y"] == pytest.approx(scipy.stats.entropy([2118, 1978], base=2), abs=1e-12)
+
+
+def test_final_record_matches_an_independent_estimate(trained):
+  logdir, model, layers, x, y = trained
+  records = read_records(os.path.join(logdir, "results.jsonl"))
+  final = {r["layer"]: r for r in records if r["epoch"] == 5 and r["estimator_label"] == "exact"}
+  activations = keras.Model(model.input, model.get_layer("h3").output)(x).numpy()
+  expected = estimators.get("exact", bits=4).estimate(activations, y)
+  assert final["h3"]["i_xt"] == pytest.approx(expected.i_xt, abs=1e-12)
+  assert final["h3"]["i_ty"] == pytest.approx(expected.i_ty, abs=1e-12)
+
+
+def test_tensorboard_scalars_equal_the_results_file(trained):
+  logdir, _, _, _, _ = trained
+  values, accumulator = _scalars(logdir)
+  for record in read_records(os.path.join(logdir, "results.jsonl")):
+    prefix = f"mi/{record['estimator_label']}/{record['layer']}"
+    assert values[(f"{prefix}/I_XT", record["epoch"])] == pytest.approx(record["i_xt"], rel=1e-6)
+    assert values[(f"{prefix}/I_TY", record["epoch"])] == pytest.approx(record["i_ty"], rel=1e-6)
+  images = [tag for tag in accumulator.Tags()["tensors"] if tag.startswith("infoplane/")]
+  assert sorted(images) == ["infoplane/binning_idnns_30", "infoplane/binning_saxe_0.2",
+                            "infoplane/exact"]
+  assert "custom_scalars__config__" in accumulator.Tags()["tensors"]
+
+
+def test_information_plane_pngs_are_written(trained):
+  logdir = trained[0]
+  pngs = sorted(os.path.basename(p) for p in glob.glob(os.path.join(logdir, "*.png")))
+  assert pngs == ["infoplane_binning_idnns_30.png", "infoplane_binning_saxe_0.2.png",
+                  "infoplane_exact.png"]
+  with open(os.path.join(logdir, "infoplane_exact.png"), "rb") as stream:
+    assert stream.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_second_run_into_the_same_file_duplicates_nothing(trained, tmp_path):
+  logdir, model, layers, x, y = trained
+  path = os.path.join(logdir, "results.jsonl")
+  before = read_records(path)
+  plane = callbacks.InformationPlane(layers, x, y, ["exact:bits=4"], epochs=[0, 1],
+                                     logdir=str(tmp_path), results_path=path)
+  model.fit(x, y, batch_size=512, epochs=1, verbose=0, callbacks=[plane])
+  after = read_records(path)
+  # Epoch 0 was recorded already and is not written again; epoch 1 (the state after the one
+  # epoch trained) is new.
+  assert len(after) == len(before) + len(layers)
+  assert len({(r["estimator_label"], r["layer"], r["epoch"]) for r in after}) == len(after)
+
+
+def test_non_finite_activations_name_layer_and_epoch(tmp_path):
+  inputs = keras.Input((3,))
+  hidden = keras.layers.Dense(4, name="h1")(inputs)
+  broken = keras.layers.Lambda(lambda t: t / 0.0, name="broken")(hidden)
+  model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(broken))
+  model.compile("sgd", "sparse_categorical_crossentropy")
+  x = np.eye(3, dtype=np.float32)
+  plane = callbacks.InformationPlane(["h1", "broken"], x, [0, 1, 0], ["binning"], epochs=[0],
+                                     logdir=str(tmp_path))
+  with pytest.raises(ValueError, match="Layer 'broken' at epoch 0: .*non-finite"):
+    model.fit(x, np.array([0, 1, 0]), epochs=1, verbose=0, callbacks=[plane])
+
+
+def test_bad_arguments(tmp_path):
+  x, y = data.szt()
+  with pytest.raises(ValueError, match="label count mismatch"):
+    callbacks.InformationPlane(["h1"], x, y[:10], ["binning"], [0], str(tmp_path))
+  with pytest.raises(ValueError, match="Unknown estimator 'kde2'"):
+    callbacks.InformationPlane(["h1"], x, y, ["kde2"], [0], str(tmp_path))
+  model = models.szt_network()
+  model.compile("sgd", "sparse_categorical_crossentropy")
+  plane = callbacks.InformationPlane(["h9"], x, y, ["binning"], [0], str(tmp_path))
+  with pytest.raises(ValueError, match="no layer named 'h9'"):
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[plane])

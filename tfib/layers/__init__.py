@@ -1,4 +1,4 @@
 """Keras 3 layers and helpers that people put into their own models."""
-from tfib.layers.capture import activation_model
+from tfib.layers.capture import Capture, activation_model, captured_layer_names
 
-__all__ = ["activation_model"]
+__all__ = ["Capture", "activation_model", "captured_layer_names"]

@@ -19,11 +19,11 @@ class BuildTensorFlowOps(build_ext):
     import tensorflow as tf  # Available in the build environment (pyproject.toml).
 
     for ext in self.extensions:
-      ext.extra_compile_args = (
-          tf.sysconfig.get_compile_flags() + ["-O3", "-fPIC", "-Wno-sign-compare"])
+      # Appended after Python's own CFLAGS, so -O3 and -g0 (no debug info) win over them.
+      # TensorFlow's headers use their own deprecated APIs: silence those warnings.
+      ext.extra_compile_args = tf.sysconfig.get_compile_flags() + [
+          "-O3", "-g0", "-fPIC", "-Wno-sign-compare", "-Wno-deprecated-declarations"]
       ext.extra_link_args = tf.sysconfig.get_link_flags()
-    self.compiler.compiler_so = [
-        flag for flag in self.compiler.compiler_so if flag not in ("-g", "-O2")]
     super().build_extensions()
 
   def get_export_symbols(self, ext):

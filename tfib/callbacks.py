@@ -84,7 +84,9 @@ class InformationPlane(keras.callbacks.Callback):
     self._activations = None
 
   def on_train_begin(self, logs=None):
-    self._activations = activation_model(self.model, self.layer_names)
+    activations = activation_model(self.model, self.layer_names)
+    self._activations = tf.function(lambda x: activations(x, training=False),
+                                    reduce_retracing=True)
     self._writer = tf.summary.create_file_writer(self.logdir)
     with self._writer.as_default():
       summaries.write_layout(self.estimators)
@@ -118,8 +120,7 @@ class InformationPlane(keras.callbacks.Callback):
         raise ValueError(f"Layer {layer!r} at epoch {epoch}: {error}") from error
       records.append(dict(estimate.as_dict(), estimator_label=label, layer=layer, epoch=epoch))
     with self._writer.as_default():
-      for record in records:
-        summaries.write_record(record)
+      summaries.write_records(records)
     self.results.append(records)
     self.seconds += time.perf_counter() - start
 
@@ -139,8 +140,8 @@ class InformationPlane(keras.callbacks.Callback):
   def _evaluate(self) -> Dict[str, np.ndarray]:
     outputs = []
     for start in range(0, len(self.x), self.batch_size):
-      batch = self._activations(self.x[start:start + self.batch_size], training=False)
-      outputs.append([np.asarray(t) for t in (batch if isinstance(batch, (list, tuple))
-                                              else [batch])])
+      batch = self._activations(self.x[start:start + self.batch_size])
+      outputs.append([t.numpy() for t in (batch if isinstance(batch, (list, tuple))
+                                          else [batch])])
     return {name: np.concatenate([batch[i] for batch in outputs])
             for i, name in enumerate(self.layer_names)}

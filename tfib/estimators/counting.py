@@ -16,13 +16,14 @@ from tfib.estimators.result import MIEstimate
 
 
 def smallest_code_dtype(codes: np.ndarray) -> np.ndarray:
-  """Casts integer codes to the narrowest dtype the counting kernel takes (uint8/int16/int32)."""
+  """Casts integer codes to the narrowest of uint8/int16/int32 that holds them: the kernel
+  then reads fewer bytes. Wider codes pass through unchanged (the op takes them too)."""
   low, high = int(codes.min()), int(codes.max())
   for dtype in (np.uint8, np.int16, np.int32):
     info = np.iinfo(dtype)
     if info.min <= low and high <= info.max:
       return codes.astype(dtype, copy=False)
-  raise ValueError(f"Codes span [{low}, {high}], beyond int32: use fewer bins or levels.")
+  return codes
 
 
 def input_ids(inputs, num_samples: int) -> np.ndarray:

@@ -1,35 +1,42 @@
-"""tfib-infoplane: the information plane of the Shwartz-Ziv & Tishby network on the SZT task.
+"""tfib-infoplane: information planes of the published networks while they train.
 
-Trains the 12-10-7-5-4-3-2 network on the 12-bit task and records I(X;T) and I(T;Y) of every
-layer, on all 4096 inputs, at the scheduled epochs. Writes TensorBoard logs, the results
-file and one information-plane PNG per estimator into --logdir.
+Trains a preset network (default: Shwartz-Ziv & Tishby's 12-10-7-5-4-3-2 on the 12-bit
+task) and records I(X;T) and I(T;Y) of every layer, on all inputs, at the scheduled
+epochs. Writes TensorBoard logs, the results file and one information-plane PNG per
+estimator into --logdir; with --repeats, one run directory per seed and their mean.
+Killed at any point, the same command resumes at the seed and epoch it reached.
 
-    tfib-infoplane                                     # quick run, a few minutes on a CPU
-    tfib-infoplane --flagfile=configs/idnns_full.cfg   # the paper's 8000 epochs
+    tfib-infoplane                                       # quick run, a few minutes on a CPU
+    tfib-infoplane --flagfile=configs/idnns_full.cfg     # the paper's 8000 epochs
+    tfib-infoplane --flagfile=configs/lorenzen_szt_tanh_quick.cfg --repeats=5
     tensorboard --logdir runs/infoplane
 """
-import json
+import dataclasses
+import glob
 import os
-import time
 
 from absl import app
 from absl import flags
 from absl import logging
-import keras
-import numpy as np
-import tensorflow as tf
 
-from tfib import callbacks, data, models, schedules, summaries
+from tfib import data
+from tfib import estimators as estimators_lib
+from tfib import summaries
+from tfib import infoplane_experiment
+from tfib.models import presets
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("activation", "tanh", ["tanh", "relu"], "Hidden-layer activation.")
-flags.DEFINE_string("dataset", "szt", "Dataset; the SZT network is built for 'szt'.")
+flags.DEFINE_enum("model", "szt-tanh", presets.names(), "Network preset.")
+flags.DEFINE_string("activation", "", "Hidden activation, tanh or relu; empty: the preset's.")
+flags.DEFINE_enum("bits", "32", ["4", "8", "32"],
+                  "Quantization of weights and activations (32: float).")
+flags.DEFINE_string("dataset", "szt", f"Dataset: {', '.join(data.names())}.")
 flags.DEFINE_integer("epochs", 2000, "Training epochs.")
 flags.DEFINE_integer("batch_size", 512, "Minibatch size.")
 flags.DEFINE_float("learning_rate", 4e-4, "Learning rate.")
 flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"], "Optimizer.")
-flags.DEFINE_float("train_fraction", 0.85, "Fraction of the 4096 patterns used for training.")
-flags.DEFINE_integer("seed", 0, "Seed of the initialisation, split and shuffling.")
+flags.DEFINE_float("train_fraction", 0.85, "Fraction of the inputs used for training.")
+flags.DEFINE_integer("seed", 0, "Seed of the first run (initialisation, split, shuffling).")
 flags.DEFINE_multi_string(
     "estimator", ["binning", "exact:bits=8"],
     "Estimator specs 'name[:key=value,...]', e.g. 'binning:scheme=saxe,bin_size=0.07'. "
@@ -38,109 +45,70 @@ flags.DEFINE_enum("schedule", "log", ["log", "every"],
                   "Recording epochs: log-spaced as IDNNs, or every --every epochs.")
 flags.DEFINE_integer("schedule_points", 400, "Points of the log-spaced schedule (IDNNs: 400).")
 flags.DEFINE_integer("every", 10, "Spacing of the 'every' schedule.")
+flags.DEFINE_integer("repeats", 1, "Number of seeds; their mean plane goes to aggregate/.")
+flags.DEFINE_float("min_accuracy", 0.0,
+                   "Restart a seed whose final training accuracy stays below this (0: off).")
+flags.DEFINE_integer("max_restarts", 10, "Give up after this many discarded seeds.")
+flags.DEFINE_integer("checkpoint_every", 50, "Epochs between checkpoints for resuming.")
 flags.DEFINE_string("logdir", "runs/infoplane", "Output directory.")
 
-SZT_DATASETS = ("szt",)
 
-
-def _check_flags():
+def _config() -> infoplane_experiment.ExperimentConfig:
+  for name in ("epochs", "batch_size", "repeats", "schedule_points", "every",
+               "checkpoint_every"):
+    if FLAGS[name].value < 1:
+      raise app.UsageError(f"--{name} must be positive, got {FLAGS[name].value}.")
   if FLAGS.dataset not in data.names():
     raise app.UsageError(f"Unknown dataset {FLAGS.dataset!r}; known: {', '.join(data.names())}.")
-  if FLAGS.dataset not in SZT_DATASETS:
-    raise app.UsageError(f"tfib-infoplane trains the SZT network, whose input is the 12-bit "
-                         f"task: --dataset must be one of {SZT_DATASETS}.")
-  for name, value in (("epochs", FLAGS.epochs), ("batch_size", FLAGS.batch_size)):
-    if value < 1:
-      raise app.UsageError(f"--{name} must be positive, got {value}.")
+  if FLAGS.activation not in ("", *presets.ACTIVATIONS):
+    raise app.UsageError(f"--activation must be one of {presets.ACTIVATIONS}.")
   if not 0 < FLAGS.train_fraction <= 1:
     raise app.UsageError(f"--train_fraction must be in (0, 1], got {FLAGS.train_fraction}.")
   if not FLAGS.learning_rate > 0:
     raise app.UsageError(f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
-
-
-def _estimators():
-  specs = [spec for spec in FLAGS.estimator if spec.strip()]
-  if not specs:
-    return {}
+  specs = tuple(spec for spec in FLAGS.estimator if spec.strip())
   try:
-    return callbacks.estimator_labels(specs)
+    for spec in specs:
+      estimators_lib.from_spec(spec)
   except ValueError as error:
     raise app.UsageError(str(error)) from None
+  return infoplane_experiment.ExperimentConfig(
+      model=FLAGS.model, activation=FLAGS.activation or None, bits=int(FLAGS.bits),
+      dataset=FLAGS.dataset, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
+      learning_rate=FLAGS.learning_rate, optimizer=FLAGS.optimizer,
+      train_fraction=FLAGS.train_fraction, estimators=specs, schedule=FLAGS.schedule,
+      schedule_points=FLAGS.schedule_points, every=FLAGS.every,
+      checkpoint_every=FLAGS.checkpoint_every)
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  _check_flags()
-  estimators = _estimators()
-
-  keras.utils.set_random_seed(FLAGS.seed)
-  x, y = data.load(FLAGS.dataset)
-  order = np.random.default_rng(FLAGS.seed).permutation(len(x))
-  train = order[:max(1, int(round(FLAGS.train_fraction * len(x))))]
-  model = models.szt_network(FLAGS.activation, seed=FLAGS.seed)
-  optimizer = (keras.optimizers.Adam(FLAGS.learning_rate) if FLAGS.optimizer == "adam"
-               else keras.optimizers.SGD(FLAGS.learning_rate))
-  model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
-
-  os.makedirs(FLAGS.logdir, exist_ok=True)
-  with tf.summary.create_file_writer(FLAGS.logdir).as_default():
-    summaries.write_hparams({name: FLAGS[name].value for name in (
-        "activation", "dataset", "epochs", "batch_size", "learning_rate", "optimizer",
-        "train_fraction", "seed", "schedule", "estimator")})
-  epochs = (schedules.log_spaced_epochs(FLAGS.epochs, FLAGS.schedule_points)
-            if FLAGS.schedule == "log" else schedules.every_k_epochs(FLAGS.epochs, FLAGS.every))
-  plane = None
-  fit_callbacks = [keras.callbacks.TensorBoard(os.path.join(FLAGS.logdir, "training"),
-                                               write_graph=False, profile_batch=0)]
-  if estimators:
-    plane = callbacks.InformationPlane(
-        models.information_plane_layers(model), x, y, estimators, epochs,
-        logdir=FLAGS.logdir)
-    fit_callbacks.append(plane)
-  logging.info("Training the SZT network (%s) for %d epochs; recording %d epochs with %s.",
-               FLAGS.activation, FLAGS.epochs, len(epochs) if estimators else 0,
-               ", ".join(estimators) or "no estimator")
-  start = time.perf_counter()
-  history = model.fit(x[train], y[train], batch_size=FLAGS.batch_size, epochs=FLAGS.epochs,
-                      shuffle=True, verbose=0 if FLAGS.epochs > 50 else 2,
-                      callbacks=fit_callbacks + [_Progress(FLAGS.epochs)])
-  total = time.perf_counter() - start
-  _, test_accuracy = model.evaluate(np.delete(x, train, axis=0), np.delete(y, train),
-                                    verbose=0) if len(train) < len(x) else (None, float("nan"))
-  mi_seconds = plane.seconds if plane else 0.0
-  summary = {
-      "train_accuracy": float(history.history["accuracy"][-1]),
-      "test_accuracy": float(test_accuracy),
-      "seconds_total": total,
-      "seconds_information_plane": mi_seconds,
-      "seconds_training": total - mi_seconds,
-  }
-  with open(os.path.join(FLAGS.logdir, "summary.json"), "w") as stream:
-    json.dump(summary, stream, indent=2)
-  print(f"train accuracy {summary['train_accuracy']:.3f}, test accuracy "
-        f"{summary['test_accuracy']:.3f}")
-  print(f"time: training {total - mi_seconds:.1f} s, information plane {mi_seconds:.1f} s "
-        f"({100 * mi_seconds / max(total - mi_seconds, 1e-9):.1f}% of training)")
-  print(f"TensorBoard logs: {FLAGS.logdir}  (tensorboard --logdir {FLAGS.logdir})")
-  if plane:
-    print(f"results file:     {plane.results.path}")
-    for label in estimators:
-      print(f"information plane: {os.path.join(FLAGS.logdir, f'infoplane_{label}.png')}")
-
-
-class _Progress(keras.callbacks.Callback):
-  """Logs one line every tenth of the run."""
-
-  def __init__(self, epochs):
-    super().__init__()
-    self.total = epochs
-    self.every = max(1, epochs // 10)
-
-  def on_epoch_end(self, epoch, logs=None):
-    if (epoch + 1) % self.every == 0 or epoch + 1 == self.total:
-      logging.info("epoch %d/%d  loss %.4f  accuracy %.3f", epoch + 1, self.total,
-                   logs["loss"], logs["accuracy"])
+  config = _config()
+  try:
+    presets.preset(config.model)
+    summaries.write_hparams(FLAGS.logdir, dict(dataclasses.asdict(config), seed=FLAGS.seed,
+                                               repeats=FLAGS.repeats))
+    manifest = infoplane_experiment.run(config, FLAGS.logdir, seed=FLAGS.seed, repeats=FLAGS.repeats,
+                   min_accuracy=FLAGS.min_accuracy, max_restarts=FLAGS.max_restarts,
+                   log=logging.info)
+  except (ValueError, data.DatasetUnavailableError) as error:
+    raise app.UsageError(str(error)) from None
+  for entry in manifest["kept"]:
+    information, training = entry["seconds_information_plane"], entry["seconds_training"]
+    print(f"seed {entry['seed']}: train accuracy {entry['train_accuracy']:.3f}, held-out "
+          f"accuracy {entry['test_accuracy']:.3f}; time: training {training:.1f} s, "
+          f"information plane {information:.1f} s "
+          f"({100 * information / max(training, 1e-9):.1f}% of training)")
+    print(f"  results file: {os.path.join(entry['run_dir'], 'results.jsonl')}")
+    for path in sorted(glob.glob(os.path.join(entry["run_dir"], "infoplane_*.png"))):
+      print(f"  information plane: {path}")
+  for entry in manifest["discarded"]:
+    print(f"seed {entry['seed']}: discarded, training accuracy {entry['train_accuracy']:.3f} "
+          f"< --min_accuracy={FLAGS.min_accuracy}")
+  for label, path in manifest.get("aggregate", {}).items():
+    print(f"mean information plane ({label}): {path}")
+  print(f"TensorBoard: tensorboard --logdir {FLAGS.logdir}")
 
 
 def run():

@@ -87,9 +87,11 @@ class InformationPlane(keras.callbacks.Callback):
     activations = activation_model(self.model, self.layer_names)
     self._activations = tf.function(lambda x: activations(x, training=False),
                                     reduce_retracing=True)
-    self._writer = tf.summary.create_file_writer(self.logdir)
-    with self._writer.as_default():
-      summaries.write_layout(self.estimators)
+    self._writer = summaries.ExactlyOnceWriter(self.logdir)
+    self._writer.layout(self.estimators)
+    # A resumed run: points in the results file whose events were lost with the process.
+    self._writer.scalars(summaries.record_points(read_records(self.results.path)))
+    self._writer.flush()
 
   def on_epoch_begin(self, epoch, logs=None):
     if epoch in self.epochs:
@@ -119,23 +121,23 @@ class InformationPlane(keras.callbacks.Callback):
       except ValueError as error:
         raise ValueError(f"Layer {layer!r} at epoch {epoch}: {error}") from error
       records.append(dict(estimate.as_dict(), estimator_label=label, layer=layer, epoch=epoch))
-    with self._writer.as_default():
-      summaries.write_records(records)
+    # The results file first: on a resume, what it holds is (re)written to TensorBoard.
     self.results.append(records)
+    self._writer.scalars(summaries.record_points(records))
+    self._writer.flush()
     self.seconds += time.perf_counter() - start
 
   def write_images(self):
     """Draws the information plane of each estimator from the results file."""
     records = read_records(self.results.path)
-    with self._writer.as_default():
-      for label in self.estimators:
-        mine = [r for r in records if r["estimator_label"] == label]
-        if not mine:
-          continue
-        png = plotting.information_plane(
-            mine, title=f"{self.model.name}: {label}",
-            path=os.path.join(self.logdir, f"infoplane_{label}.png"))
-        summaries.write_png(f"infoplane/{label}", png, step=max(r["epoch"] for r in mine))
+    for label in self.estimators:
+      mine = [r for r in records if r["estimator_label"] == label]
+      if not mine:
+        continue
+      png = plotting.information_plane(
+          mine, title=f"{self.model.name}: {label}",
+          path=os.path.join(self.logdir, f"infoplane_{label}.png"))
+      self._writer.png(f"infoplane/{label}", png, step=max(r["epoch"] for r in mine))
 
   def _evaluate(self) -> Dict[str, np.ndarray]:
     outputs = []

@@ -14,7 +14,7 @@ def information_plane(records: List[Dict], title: Optional[str] = None,
   """Draws I(T;Y) against I(X;T), one line per layer, points coloured by epoch.
 
   ``records`` are results-file records of one estimator (keys layer, epoch, i_xt, i_ty,
-  log2_n, h_y). The ceilings log2 N (vertical) and H(Y) (horizontal) are drawn dashed: a
+  log2_n, h_y; with i_xt_std and i_ty_std, aggregated over runs, error bars are drawn). The ceilings log2 N (vertical) and H(Y) (horizontal) are drawn dashed: a
   layer pressed against log2 N has a distinct code per sample and tells nothing about
   compression. Returns the PNG bytes and writes them to ``path`` if given.
   """
@@ -31,6 +31,10 @@ def information_plane(records: List[Dict], title: Optional[str] = None,
     x = [p["i_xt"] for p in points]
     y = [np.nan if p["i_ty"] is None else p["i_ty"] for p in points]
     axes.plot(x, y, color="0.75", linewidth=0.6, zorder=1)
+    if points[0].get("i_xt_std") is not None:  # Aggregated runs: mean ± sd.
+      axes.errorbar(x, y, xerr=[p["i_xt_std"] for p in points],
+                    yerr=[p.get("i_ty_std") or 0.0 for p in points], fmt="none",
+                    ecolor="0.8", elinewidth=0.5, zorder=0)
     scatter = axes.scatter(x, y, c=[p["epoch"] + 1 for p in points], cmap="viridis",
                            norm=norm, s=14, zorder=2, edgecolors="none")
     axes.annotate(layer, (x[-1], y[-1]), textcoords="offset points", xytext=(4, 4),

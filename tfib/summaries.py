@@ -4,10 +4,13 @@ Tags: ``mi/<estimator>/<layer>/I_XT`` and ``mi/<estimator>/<layer>/I_TY`` (bits,
 epoch); information-plane images under ``infoplane/<estimator>``; a custom-scalars layout
 with one category per estimator and the layers of each quantity overlaid in one chart.
 """
-import functools
-from typing import Dict, Iterable, Mapping, Sequence, Tuple
+import glob
+import os
+from typing import Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 
 import tensorflow as tf
+
+_LAYOUT_TAG = "custom_scalars__config__"
 
 
 def mi_tag(estimator_label: str, layer: str, quantity: str) -> str:
@@ -15,24 +18,79 @@ def mi_tag(estimator_label: str, layer: str, quantity: str) -> str:
   return f"mi/{estimator_label}/{layer}/{quantity}"
 
 
-def write_records(records: Sequence[Dict]):
-  """Writes the scalars of results records to the default summary writer.
+class ExactlyOnceWriter:
+  """A summary writer that writes each (tag, step) at most once, across restarts.
 
-  One compiled call per set of tags: at every recorded epoch the same tags are written, and
-  a single graph call is far cheaper than one eager summary op per scalar.
+  On creation it reads the event files already in ``logdir``; a point written there before
+  (by a run that was killed and is now resumed) is not written again. Scalars of a set of
+  tags go out in one compiled call: far cheaper than one eager summary op per scalar.
   """
-  tags, values, steps = [], [], []
+
+  def __init__(self, logdir: str):
+    self.logdir = logdir
+    self.written: Set[Tuple[str, int]] = written_points(logdir)
+    self._writer = tf.summary.create_file_writer(logdir)
+    self._compiled = {}  # Tags → graph function writing them (it holds this writer).
+
+  def __contains__(self, point: Tuple[str, int]) -> bool:
+    return point in self.written
+
+  def scalars(self, points: Sequence[Tuple[str, float, int]]):
+    """Writes (tag, value, step) points not yet written."""
+    fresh = [(tag, value, step) for tag, value, step in points
+             if (tag, int(step)) not in self.written]
+    if not fresh:
+      return
+    tags, values, steps = zip(*fresh)
+    if tags not in self._compiled:
+      self._compiled[tags] = _scalar_writer(tags)
+    with self._writer.as_default():
+      self._compiled[tags](tf.constant(values, tf.float32), tf.constant(steps, tf.int64))
+    self.written.update((tag, int(step)) for tag, _, step in fresh)
+
+  def png(self, tag: str, png: bytes, step: int):
+    """Writes a PNG image (if not yet written at this step)."""
+    if (tag, step) in self.written:
+      return
+    with self._writer.as_default():
+      tf.summary.image(tag, tf.image.decode_png(png, channels=4)[tf.newaxis], step=step)
+    self.written.add((tag, step))
+
+  def layout(self, estimator_labels: Iterable[str]):
+    """Writes the custom-scalars layout of the MI charts (once)."""
+    if (_LAYOUT_TAG, 0) in self.written:
+      return
+    with self._writer.as_default():
+      write_layout(estimator_labels)
+    self.written.add((_LAYOUT_TAG, 0))
+
+  def flush(self):
+    self._writer.flush()
+
+
+def record_points(records: Sequence[Dict]) -> List[Tuple[str, float, int]]:
+  """The (tag, value, step) scalar points of results records."""
+  points = []
   for record in records:
     for quantity, key in (("I_XT", "i_xt"), ("I_TY", "i_ty")):
       if record.get(key) is not None:
-        tags.append(mi_tag(record["estimator_label"], record["layer"], quantity))
-        values.append(record[key])
-        steps.append(int(record["epoch"]))
-  if tags:
-    _scalar_writer(tuple(tags))(tf.constant(values, tf.float32), tf.constant(steps, tf.int64))
+        points.append((mi_tag(record["estimator_label"], record["layer"], quantity),
+                       record[key], int(record["epoch"])))
+  return points
 
 
-@functools.lru_cache(maxsize=64)
+def written_points(logdir: str) -> Set[Tuple[str, int]]:
+  """The (tag, step) pairs in the event files directly inside ``logdir``."""
+  points = set()
+  for path in sorted(glob.glob(os.path.join(glob.escape(logdir), "events.out.tfevents.*"))):
+    try:
+      for event in tf.compat.v1.train.summary_iterator(path):
+        points.update((value.tag, int(event.step)) for value in event.summary.value)
+    except tf.errors.DataLossError:
+      pass  # The tail of a file cut off by a crash: the points before it are read.
+  return points
+
+
 def _scalar_writer(tags: Tuple[str, ...]):
 
   @tf.function
@@ -41,12 +99,6 @@ def _scalar_writer(tags: Tuple[str, ...]):
       tf.summary.scalar(tag, values[index], step=steps[index])
 
   return write
-
-
-def write_png(tag: str, png: bytes, step: int):
-  """Writes a PNG image to the default summary writer."""
-  image = tf.image.decode_png(png, channels=4)[tf.newaxis]
-  tf.summary.image(tag, image, step=step)
 
 
 def write_layout(estimator_labels: Iterable[str]):
@@ -67,10 +119,16 @@ def write_layout(estimator_labels: Iterable[str]):
       custom_scalar.pb(layout_pb2.Layout(category=categories)).SerializeToString(), step=0)
 
 
-def write_hparams(flags: Mapping):
-  """Records a run's settings in the hparams dashboard."""
+def write_hparams(logdir: str, flags: Mapping):
+  """Records a run's settings in the hparams dashboard of ``logdir`` (once per logdir)."""
   from tensorboard.plugins.hparams import api as hparams  # pylint: disable=g-import-not-at-top
+  from tensorboard.plugins.hparams import metadata  # pylint: disable=g-import-not-at-top
 
+  if any(tag == metadata.SESSION_START_INFO_TAG for tag, _ in written_points(logdir)):
+    return
   values = {key: value if isinstance(value, (bool, int, float, str)) else str(value)
             for key, value in flags.items()}
-  hparams.hparams(values)
+  writer = tf.summary.create_file_writer(logdir)
+  with writer.as_default():
+    hparams.hparams(values)
+  writer.flush()

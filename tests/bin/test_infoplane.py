@@ -20,18 +20,22 @@ def test_short_run_writes_logs_results_and_pngs(tmp_path):
                 "--estimator=binning", "--estimator=exact:bits=8")
   assert result.returncode == 0, result.stderr[-3000:]
   assert f"information plane: {logdir}/infoplane_binning.png" in result.stdout
+  assert f"results file: {logdir}/results.jsonl" in result.stdout
   records = read_records(os.path.join(logdir, "results.jsonl"))
   assert {r["epoch"] for r in records} == {0, 4, 8, 11}
   assert len(records) == 4 * 6 * 2
   assert os.path.exists(os.path.join(logdir, "infoplane_exact.png"))
-  summary = json.load(open(os.path.join(logdir, "summary.json")))
+  with open(os.path.join(logdir, "summary.json")) as stream:
+    summary = json.load(stream)
   assert summary["seconds_information_plane"] > 0
   assert any(name.startswith("events.out.tfevents") for name in os.listdir(logdir))
 
 
 @pytest.mark.parametrize("flag, message", [
     ("--dataset=imagenet", "Unknown dataset 'imagenet'"),
-    ("--dataset=mnist5k", "--dataset must be one of"),
+    ("--dataset=mnist5k", "has inputs of shape (28, 28, 1), but model 'szt-tanh' takes (12,)"),
+    ("--model=mnist-conv", "has inputs of shape (12,), but model 'mnist-conv' takes (28, 28, 1)"),
+    ("--bits=16", "--bits"),
     ("--estimator=kraskov", "Unknown estimator 'kraskov'"),
     ("--epochs=0", "--epochs must be positive"),
 ])

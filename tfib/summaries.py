@@ -4,6 +4,7 @@ Tags: ``mi/<estimator>/<layer>/I_XT`` and ``mi/<estimator>/<layer>/I_TY`` (bits,
 epoch); information-plane images under ``infoplane/<estimator>``; a custom-scalars layout
 with one category per estimator and the layers of each quantity overlaid in one chart.
 """
+import functools
 import glob
 import os
 from typing import Dict, Iterable, List, Mapping, Sequence, Set, Tuple
@@ -22,15 +23,14 @@ class ExactlyOnceWriter:
   """A summary writer that writes each (tag, step) at most once, across restarts.
 
   On creation it reads the event files already in ``logdir``; a point written there before
-  (by a run that was killed and is now resumed) is not written again. Scalars of a set of
-  tags go out in one compiled call: far cheaper than one eager summary op per scalar.
+  (by a run that was killed and is now resumed) is not written again. Scalars are written
+  with `tf.summary.write`, the op beneath `tf.summary.scalar`.
   """
 
   def __init__(self, logdir: str):
     self.logdir = logdir
     self.written: Set[Tuple[str, int]] = written_points(logdir)
     self._writer = tf.summary.create_file_writer(logdir)
-    self._compiled = {}  # Tags → graph function writing them (it holds this writer).
 
   def __contains__(self, point: Tuple[str, int]) -> bool:
     return point in self.written
@@ -41,11 +41,10 @@ class ExactlyOnceWriter:
              if (tag, int(step)) not in self.written]
     if not fresh:
       return
-    tags, values, steps = zip(*fresh)
-    if tags not in self._compiled:
-      self._compiled[tags] = _scalar_writer(tags)
     with self._writer.as_default():
-      self._compiled[tags](tf.constant(values, tf.float32), tf.constant(steps, tf.int64))
+      for tag, value, step in fresh:
+        tf.summary.write(tag, tf.constant(value, tf.float32), step=step,
+                         metadata=_scalar_metadata())
     self.written.update((tag, int(step)) for tag, _, step in fresh)
 
   def png(self, tag: str, png: bytes, step: int):
@@ -91,14 +90,11 @@ def written_points(logdir: str) -> Set[Tuple[str, int]]:
   return points
 
 
-def _scalar_writer(tags: Tuple[str, ...]):
-
-  @tf.function
-  def write(values, steps):
-    for index, tag in enumerate(tags):
-      tf.summary.scalar(tag, values[index], step=steps[index])
-
-  return write
+@functools.lru_cache(maxsize=1)
+def _scalar_metadata():
+  """Marks a summary as a scalar for TensorBoard (what tf.summary.scalar attaches)."""
+  from tensorboard.plugins.scalar import metadata  # pylint: disable=g-import-not-at-top
+  return metadata.create_summary_metadata(display_name=None, description=None)
 
 
 def write_layout(estimator_labels: Iterable[str]):

@@ -19,6 +19,13 @@ def test_tfds_datasets_load_through_tensorflow_datasets():
   assert labels.shape == (12,) and labels.dtype == np.int32
 
 
+def test_cinic10_is_served_through_its_tensorflow_datasets_builder():
+  with tfds.testing.mock_data(num_examples=5):
+    images, labels = data.load("cinic10", split="validation")
+  assert images.shape == (5, 32, 32, 3) and labels.shape == (5,)
+  assert labels.max() < 10
+
+
 def test_unknown_dataset_names_the_known_ones():
   with pytest.raises(ValueError, match="Unknown dataset 'imagenet21k'.*mnist5k"):
     data.load("imagenet21k")

@@ -41,6 +41,7 @@ def load(name: str, split: str = "train", data_dir: Optional[str] = None):
 
 def _load_tfds(name, split, data_dir):
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  from tfib.data import cinic10  # noqa: F401  pylint: disable=g-import-not-at-top  Registers it.
 
   try:
     dataset = tfds.load(name, split=split, data_dir=data_dir, as_supervised=True)

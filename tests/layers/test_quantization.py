@@ -43,6 +43,12 @@ def test_moving_average_range_is_learned_in_training_and_frozen_at_inference():
   assert float(layer.moving_max) == pytest.approx(3.0)
 
 
+def test_an_untrained_moving_average_layer_uses_the_batch_range():
+  x = tf.constant(np.linspace(-1, 1, 100, dtype=np.float32))
+  out = FakeQuant(4, range_mode="moving_average")(x, training=False).numpy()
+  assert len(np.unique(out)) == 16 and out.min() == -1 and out.max() == 1
+
+
 def test_batch_range_quantizes_each_batch_over_its_own_min_and_max():
   x = tf.constant(np.linspace(0.09, 0.11, 50, dtype=np.float32))
   out = FakeQuant(4, range_mode="batch")(x).numpy()

@@ -52,7 +52,8 @@ class FakeQuant(keras.layers.Layer):
     range_mode: where [lo, hi] comes from. "batch": the current batch's min and max (as
       Lorenzen et al. for bounded tanh units); "moving_average": an exponential moving
       average of batch min and max, updated in training and used frozen at inference (as
-      TF-MOT's MovingAverageQuantizer, their choice for unbounded units).
+      TF-MOT's MovingAverageQuantizer, their choice for unbounded units); before the first
+      training batch, the batch's own range.
     momentum: decay of the moving averages.
   """
 
@@ -86,7 +87,10 @@ class FakeQuant(keras.layers.Layer):
       self.moving_min.assign(keep * self.moving_min + (1 - keep) * batch_min)
       self.moving_max.assign(keep * self.moving_max + (1 - keep) * batch_max)
       self.initialized.assign(1.0)
-    return fake_quantize(inputs, self.moving_min, self.moving_max, self.bits)
+    # Before any training batch the averages are undefined: use the batch's range.
+    low = self.initialized * self.moving_min + (1 - self.initialized) * batch_min
+    high = self.initialized * self.moving_max + (1 - self.initialized) * batch_max
+    return fake_quantize(inputs, low, high, self.bits)
 
   def compute_output_shape(self, input_shape):
     return input_shape

@@ -9,5 +9,6 @@ from tfib.estimators.result import MIEstimate
 from tfib.estimators import binning  # noqa: E402,F401  pylint: disable=g-bad-import-order
 from tfib.estimators import exact_quantized  # noqa: E402,F401
 from tfib.estimators import kde  # noqa: E402,F401
+from tfib.estimators import mine  # noqa: E402,F401
 
 __all__ = ["MIEstimate", "from_spec", "get", "names", "register"]

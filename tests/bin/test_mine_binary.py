@@ -1,0 +1,131 @@
+"""tfib-mine end to end: a run as a user starts it, then many flag sets in one process."""
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+QUICK = ["--hidden_units=32x32", "--batch_size=128", "--max_steps=300", "--eval_every=50"]
+
+
+def _scalars(logdir):
+  """{tag: [(step, value), ...]} from the TF2 event files of ``logdir``."""
+  points = {}
+  for name in sorted(os.listdir(logdir)):
+    if not name.startswith("events.out.tfevents"):
+      continue
+    for event in tf.compat.v1.train.summary_iterator(os.path.join(logdir, name)):
+      for value in event.summary.value:
+        if value.metadata.plugin_data.plugin_name == "scalars":
+          points.setdefault(value.tag, []).append(
+              (event.step, float(tf.make_ndarray(value.tensor))))
+  return points
+
+
+def test_gaussian_task_run_prints_and_writes_results_and_curves(tmp_path):
+  logdir = str(tmp_path / "run")
+  result = subprocess.run(
+      [sys.executable, "-m", "tfib.bin.mine", "--task=gaussian", "--dim=2", "--true_mi=1",
+       "--num_samples=4000", f"--logdir={logdir}", *QUICK],
+      capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "I(X;Z) = " in result.stdout and "bits" in result.stdout
+  assert "true I(X;Z) = 1.4427 bits (1.0000 nats)" in result.stdout
+  assert f"results: {logdir}/results.json" in result.stdout
+  record = json.load(open(os.path.join(logdir, "results.json")))
+  assert record["status"] == "ok" and record["unit"] == "bits"
+  assert record["estimator"] == "mine" and record["i_ty"] is None
+  assert abs(record["i_xt"] - 1 / math.log(2)) < 0.4
+  assert record["extras"]["spread_bits"] >= 0 and len(record["extras"]["last_bits"]) == 5
+  curves = _scalars(logdir)
+  held_out = curves["mi/mine/pair/I_XZ"]
+  assert [step for step, _ in held_out] == [50, 100, 150, 200, 250, 300]
+  assert held_out[-1][1] > held_out[0][1]  # The critic learns.
+  assert {"mine/mine/train_loss_nats", "mine/mine/train_bound_nats",
+          "mi/mine/pair/true_I_XZ"} <= set(curves)
+
+
+# One Python process runs main() for each flag set (one TensorFlow import for all), the way
+# app.run would: flags parsed from argv, UsageError and the return code reported.
+_DRIVER = textwrap.dedent("""
+    import json, sys
+    from absl import app, flags
+    from tfib.bin import mine
+    outcomes = []
+    for argv in json.loads(sys.argv[1]):
+      flags.FLAGS.unparse_flags()
+      flags.FLAGS(["tfib-mine"] + argv)
+      try:
+        outcomes.append({"code": mine.main(["tfib-mine"])})
+      except app.UsageError as error:
+        outcomes.append({"usage_error": str(error)})
+    print("OUTCOMES " + json.dumps(outcomes))
+""")
+
+
+def _run_many(argvs):
+  result = subprocess.run([sys.executable, "-c", _DRIVER, json.dumps(argvs)],
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  line = next(l for l in result.stdout.splitlines() if l.startswith("OUTCOMES "))
+  return json.loads(line[len("OUTCOMES "):]), result
+
+
+def test_files_errors_and_divergence(tmp_path):
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(2000, 3)).astype(np.float32)
+  z = x + rng.normal(size=(2000, 3)).astype(np.float32)
+  np.save(tmp_path / "x.npy", x)
+  np.savez(tmp_path / "data.npz", z=z, other=z[:, :1])
+  np.save(tmp_path / "short.npy", z[:1999])
+  bad = z.copy()
+  bad[5, 2] = np.nan
+  np.save(tmp_path / "nan.npy", bad)
+  x_npy, npz, log = str(tmp_path / "x.npy"), str(tmp_path / "data.npz"), str(tmp_path / "log")
+  cases = [
+      # (argv, expected outcome)
+      ([f"--x={x_npy}", f"--z={npz}:z", "--estimator=infonce", "--critic=concat",
+        f"--results={tmp_path}/files.json", f"--logdir={log}"] + QUICK, {"code": 0}),
+      ([f"--x={x_npy}", f"--z={npz}", f"--logdir={log}"], "holds arrays"),
+      ([f"--x={x_npy}", f"--z={npz}:nope", f"--logdir={log}"], "has no array 'nope'"),
+      ([f"--x={tmp_path}/missing.npy", f"--z={npz}:z"], "no such file"),
+      ([f"--x={x_npy}"], "Give --x and --z"),
+      (["--task=gaussian", "--dim=3"], "exactly one of --rho and --true_mi"),
+      (["--task=gaussian", "--rho=1.5"], "--rho must lie in (-1, 1)"),
+      (["--task=gaussian", "--rho=0.5", f"--x={x_npy}"], "either --task or --x/--z"),
+      (["--task=gaussian", "--rho=0.5", "--batch_size=0"], "--batch_size must be positive"),
+      (["--task=gaussian", "--rho=0.5", "--held_out_fraction=1"], "--held_out_fraction"),
+      (["--task=gaussian", "--rho=0.5", "--hidden_units=0"], "positive widths"),
+      (["--task=gaussian", "--rho=0.5", "--estimator=infonce", "--all_pairs"],
+       "--all_pairs applies to mine and mine_f"),
+      ([f"--x={x_npy}", f"--z={tmp_path}/short.npy", f"--logdir={log}"], {"code": 2}),
+      ([f"--x={x_npy}", f"--z={tmp_path}/nan.npy", f"--logdir={log}"], {"code": 2}),
+      (["--task=gaussian", "--num_samples=100", f"--logdir={log}"], None),  # rho missing.
+      (["--task=gaussian", "--dim=5", "--true_mi=3", "--estimator=nwj", "--learning_rate=0.5",
+        "--hidden_units=64x64", "--batch_size=64", "--num_samples=4000",
+        f"--results={tmp_path}/diverged.json", f"--logdir={log}"], {"code": 1}),
+  ]
+  outcomes, result = _run_many([argv for argv, _ in cases])
+  for (argv, expected), outcome in zip(cases, outcomes):
+    if isinstance(expected, dict):
+      assert outcome == expected, (argv, outcome, result.stderr[-2000:])
+    elif expected is not None:
+      assert expected in outcome.get("usage_error", ""), (argv, outcome)
+    else:
+      assert "usage_error" in outcome, (argv, outcome)
+
+  files = json.load(open(tmp_path / "files.json"))
+  assert files["status"] == "ok" and files["estimator"] == "infonce"
+  assert files["params"]["critic"] == "concat" and files["num_samples"] == 2000
+  assert files["extras"]["ceiling_bits"] == pytest.approx(7.0)
+  assert "x and z must be paired samples: got 2000 samples of x and 1999 of z" in result.stderr
+  assert "z samples contain 1 non-finite values (NaN first at sample 5, unit 2)" in result.stderr
+  diverged = json.load(open(tmp_path / "diverged.json"))
+  assert diverged["status"] == "diverged" and "diverged at step" in diverged["reason"]
+  assert "i_xt" not in diverged  # No number for a diverged run.
+  assert "tfib-mine: stopped: nwj training diverged" in result.stderr

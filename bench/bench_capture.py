@@ -27,13 +27,14 @@ def model(with_capture: bool) -> keras.Model:
 
 
 def best_seconds(nets, x, y):
-  """Best-of-REPEATS epoch time of each net, measured alternately so that changes in the
-  machine's load hit both alike."""
+  """Best-of-REPEATS epoch time of each net, measured alternately (ABBA) so that changes
+  in the machine's load hit both alike."""
   for net in nets:
     net.fit(x[:BATCH * 10], y[:BATCH * 10], batch_size=BATCH, epochs=1, verbose=0)  # Warm-up.
   best = [float("inf")] * len(nets)
-  for _ in range(REPEATS):
-    for index, net in enumerate(nets):
+  for round_ in range(REPEATS):
+    order = list(enumerate(nets))
+    for index, net in (order if round_ % 2 == 0 else order[::-1]):
       start = time.perf_counter()
       net.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
       best[index] = min(best[index], time.perf_counter() - start)

@@ -83,7 +83,8 @@ def written_points(logdir: str) -> Set[Tuple[str, int]]:
   points = set()
   for path in sorted(glob.glob(os.path.join(glob.escape(logdir), "events.out.tfevents.*"))):
     try:
-      for event in tf.compat.v1.train.summary_iterator(path):
+      for record in tf.data.TFRecordDataset(path):
+        event = tf.compat.v1.Event.FromString(record.numpy())
         points.update((value.tag, int(event.step)) for value in event.summary.value)
     except tf.errors.DataLossError:
       pass  # The tail of a file cut off by a crash: the points before it are read.

@@ -86,14 +86,15 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   config = _config()
   try:
-    presets.preset(config.model)
-    summaries.write_hparams(FLAGS.logdir, dict(dataclasses.asdict(config), seed=FLAGS.seed,
-                                               repeats=FLAGS.repeats))
-    manifest = infoplane_experiment.run(config, FLAGS.logdir, seed=FLAGS.seed, repeats=FLAGS.repeats,
-                   min_accuracy=FLAGS.min_accuracy, max_restarts=FLAGS.max_restarts,
-                   log=logging.info)
+    inputs = infoplane_experiment.load_inputs(config)
   except (ValueError, data.DatasetUnavailableError) as error:
     raise app.UsageError(str(error)) from None
+  summaries.write_hparams(FLAGS.logdir, dict(dataclasses.asdict(config), seed=FLAGS.seed,
+                                             repeats=FLAGS.repeats))
+  manifest = infoplane_experiment.run(
+      config, FLAGS.logdir, seed=FLAGS.seed, repeats=FLAGS.repeats,
+      min_accuracy=FLAGS.min_accuracy, max_restarts=FLAGS.max_restarts, log=logging.info,
+      inputs=inputs)
   for entry in manifest["kept"]:
     information, training = entry["seconds_information_plane"], entry["seconds_training"]
     print(f"seed {entry['seed']}: train accuracy {entry['train_accuracy']:.3f}, held-out "

@@ -9,7 +9,7 @@ import json
 import math
 import os
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import keras
 import numpy as np
@@ -108,7 +108,7 @@ def train_one(config: ExperimentConfig, seed: int, run_dir: str, x, y) -> Dict:
 
 
 def run(config: ExperimentConfig, logdir: str, seed: int = 0, repeats: int = 1,
-        min_accuracy: float = 0.0, max_restarts: int = 10, log=print) -> Dict:
+        min_accuracy: float = 0.0, max_restarts: int = 10, log=print, inputs=None) -> Dict:
   """Runs ``repeats`` seeds (``seed``, ``seed`` + 1, ...); one run directory per seed.
 
   A seed whose final training accuracy stays below ``min_accuracy`` did not learn; as
@@ -116,8 +116,9 @@ def run(config: ExperimentConfig, logdir: str, seed: int = 0, repeats: int = 1,
   ``max_restarts`` times). The manifest ``<logdir>/repeats.json`` lists kept and discarded
   seeds. Killed at any point, the same call continues at the seed and epoch it reached.
   With several seeds, ``<logdir>/aggregate`` gets the mean and spread per layer and epoch.
+  ``inputs``: (x, y) from `load_inputs`, if already loaded.
   """
-  x, y = load_inputs(config)
+  x, y = inputs if inputs is not None else load_inputs(config)
   manifest_path = os.path.join(logdir, "repeats.json")
   manifest = {"kept": [], "discarded": []}
   if os.path.exists(manifest_path):

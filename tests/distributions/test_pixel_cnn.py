@@ -64,7 +64,7 @@ def test_band_evaluation_equals_full_network(conditional_shape):
   terms = None if conditional_shape is None else net.condition(
       tf.random.normal([2, *conditional_shape]))
   full, _ = net.forward(x, terms)
-  m, tops, bands = net.band_height, None, []
+  m, tops = net.band_height, None
   for row0 in range(0, 8, m):
     for height in range(1, m + 1):  # Bands cut short at the bottom are exact too.
       short, _ = net.forward(x[:, row0:row0 + height], net.slice_terms(terms, row0, height),

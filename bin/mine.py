@@ -60,6 +60,8 @@ flags.DEFINE_bool("all_pairs", False, "mine, mine_f: marginal pairs from the who
                   "matrix instead of one shuffle of the batch.")
 flags.DEFINE_float("smile_clip", 5.0, "smile: clipping threshold tau.")
 flags.DEFINE_bool("jit_compile", True, "Compile the training step with XLA.")
+flags.DEFINE_integer("steps_per_call", 50, "Training steps run in one compiled call.",
+                     lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the task, split, batches and critic.")
 flags.DEFINE_string("logdir", "runs/mine", "TensorBoard directory.")
 flags.DEFINE_string("results", "", "Results JSON file; default <logdir>/results.json.")
@@ -133,7 +135,8 @@ def _estimator():
                 batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                 max_steps=FLAGS.max_steps, eval_every=FLAGS.eval_every,
                 patience=FLAGS.patience, held_out_fraction=FLAGS.held_out_fraction,
-                num_last=FLAGS.num_last, seed=FLAGS.seed, jit_compile=FLAGS.jit_compile)
+                num_last=FLAGS.num_last, seed=FLAGS.seed, jit_compile=FLAGS.jit_compile,
+                steps_per_call=FLAGS.steps_per_call)
   if FLAGS.critic:
     params["critic"] = FLAGS.critic
   if FLAGS.estimator == "mine":
@@ -167,7 +170,7 @@ def main(argv):
   label = FLAGS.estimator
   summaries.write_hparams(FLAGS.logdir, {name: FLAGS[name].value for name in (
       "estimator", "critic", "hidden_units", "batch_size", "learning_rate", "max_steps",
-      "seed", "jit_compile", "x", "z", "task", "dim", "true_mi", "rho")})
+      "seed", "jit_compile", "steps_per_call", "x", "z", "task", "dim", "true_mi", "rho")})
   writer = tf.summary.create_file_writer(FLAGS.logdir)
 
   started = time.time()

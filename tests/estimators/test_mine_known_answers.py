@@ -78,3 +78,16 @@ def test_xla_and_graph_steps_compute_the_same_thing():
   graph = estimators.get("mine", jit_compile=False, **settings).fit_pair(x, z)
   np.testing.assert_allclose([v for _, v in compiled.history], [v for _, v in graph.history],
                              atol=2e-3)
+
+
+def test_steps_per_call_does_not_change_the_training():
+  x, z = gaussian_tasks.correlated_gaussians(2000, 3, 0.5, seed=6)
+  settings = dict(hidden_units="16x16", batch_size=64, max_steps=120, eval_every=40,
+                  patience=5)
+  one = estimators.get("mine", steps_per_call=1, **settings).fit_pair(x, z)
+  seven = estimators.get("mine", steps_per_call=7, **settings).fit_pair(x, z)
+  assert [s for s, _ in seven.history] == [40, 80, 120]
+  np.testing.assert_allclose([v for _, v in one.history], [v for _, v in seven.history],
+                             rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose([row[1:] for row in one.train_history],
+                             [row[1:] for row in seven.train_history], rtol=1e-5, atol=1e-6)

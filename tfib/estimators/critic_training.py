@@ -6,10 +6,13 @@ on a held-out split, in nats.
 
 * The whole training step — batch gather, optional channel noise, marginal pairs made by
   shuffling within the batch (a random cyclic derangement) or the all-pairs score matrix,
-  the critic forward and backward pass, the Adam update — is one
-  ``tf.function(jit_compile=True)``. The batch indices and the shuffle are drawn by numpy
-  and passed in, so the XLA and the plain-graph step see the same pairs (the channel noise
-  is drawn inside the step, and XLA's stream differs from the graph's).
+  the critic forward and backward pass, the Adam update — is compiled by XLA, and
+  ``steps_per_call`` consecutive steps run as one loop inside one
+  ``tf.function(jit_compile=True)``: a step costs a millisecond or less, about what one
+  call from Python costs. The batch indices and the shuffles are drawn by numpy and passed
+  in, so the XLA and the plain-graph steps see the same pairs, whatever the number of
+  steps per call (the channel noise is drawn inside the step, and XLA's stream differs
+  from the graph's). Calls end at every evaluation, so the schedule below is unchanged.
 * The samples are split once into a training part and a held-out part. Every
   ``eval_every`` steps the bound is evaluated on the held-out part (the mean over its full
   batches, each with fresh marginal shuffles). The running mean of the last ``num_last``
@@ -22,7 +25,8 @@ on a held-out split, in nats.
   (Picking the best window biases the estimate up by about spread / sqrt(num_last) at
   most; overfitting would bias the last evaluations down by far more.)
 * A non-finite training loss or held-out value stops training with `TrainingDiverged`,
-  which says at which step and why; no number is reported for a diverged run.
+  which says at which step and why (the first non-finite step of a call, exactly); no
+  number is reported for a diverged run.
 """
 import dataclasses
 import math
@@ -90,6 +94,14 @@ def check_pairs(x, z, batch_size: int, held_out_fraction: float):
   return x.astype(np.float32), z.astype(np.float32), num - num_held, num_held
 
 
+def _epoch_batches(rng, num_samples: int, batch_size: int):
+  """Batch indices, epoch after epoch: a fresh permutation cut into full batches."""
+  while True:
+    order = rng.permutation(num_samples)
+    for k in range(num_samples // batch_size):
+      yield order[k * batch_size:(k + 1) * batch_size]
+
+
 class CriticTrainer:
   """Trains ``critic`` on ``bound`` with Adam; see the module docstring.
 
@@ -102,11 +114,13 @@ class CriticTrainer:
       each step; 0 for none.
     jit_compile: compile the step with XLA (False gives the same step as a plain graph).
     seed: seeds the split, the batch order, the shuffles and the noise.
+    steps_per_call: how many steps `fit` runs in one compiled call (fewer before an
+      evaluation or the last step).
   """
 
   def __init__(self, bound: Bound, critic, batch_size: int, learning_rate: float = 1e-3,
                x_noise_std: float = 0.0, z_noise_std: float = 0.0,
-               jit_compile: bool = True, seed: int = 0):
+               jit_compile: bool = True, seed: int = 0, steps_per_call: int = 50):
     self.bound = bound
     self.critic = critic
     self.batch_size = int(batch_size)
@@ -115,10 +129,13 @@ class CriticTrainer:
     self.z_noise_std = float(z_noise_std)
     self.jit_compile = bool(jit_compile)
     self.seed = int(seed)
+    if steps_per_call < 1:
+      raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}.")
+    self.steps_per_call = int(steps_per_call)
     self.optimizer = keras.optimizers.Adam(self.learning_rate)
     self._built = False
     self._rng = np.random.default_rng([self.seed, 1])
-    self._train_fn = tf.function(self._train_step, jit_compile=self.jit_compile)
+    self._train_fn = tf.function(self._train_steps, jit_compile=self.jit_compile)
     self._eval_fn = tf.function(self._eval_step, jit_compile=self.jit_compile)
 
   # -- the compiled step -------------------------------------------------------------------
@@ -157,6 +174,17 @@ class CriticTrainer:
     self.optimizer.apply_gradients(zip(gradients, variables))
     return loss, value
 
+  def _train_steps(self, x_all, z_all, indices, perms, seeds):
+    """The steps on the batches ``indices[k]``, k = 0, 1, ...; their losses and bounds."""
+    count = tf.shape(indices)[0]
+    losses = tf.TensorArray(tf.float32, size=count)
+    values = tf.TensorArray(tf.float32, size=count)
+    for k in tf.range(count):
+      loss, value = self._train_step(x_all, z_all, indices[k], perms[k], seeds[k])
+      losses = losses.write(k, loss)
+      values = values.write(k, value)
+    return losses.stack(), values.stack()
+
   def _eval_step(self, x_all, z_all, indices, perm, seed):
     seeds = tf.random.experimental.stateless_split(seed, 2)
     x, z = self._batch(x_all, z_all, indices, seeds)
@@ -181,19 +209,32 @@ class CriticTrainer:
     self.optimizer.build(self.critic.trainable_variables)
     self._built = True
 
-  def train_step(self, x_all, z_all, indices, step: int, perm=None):
-    """One optimisation step on the batch ``x_all[indices]``; returns (loss, bound) nats.
+  def train_steps(self, x_all, z_all, indices, first_step: int, perms=None):
+    """Steps on the batches ``x_all[indices[k]]`` in one compiled call.
 
-    ``perm`` (a permutation of the batch positions) makes the shuffled marginal pairs; by
-    default the trainer draws one.
+    ``indices`` is [K, B]; step k is number ``first_step + k`` (it seeds the channel
+    noise). ``perms`` ([K, B], permutations of the batch positions) make the shuffled
+    marginal pairs; by default the trainer draws them. Returns numpy (losses, bounds) [K],
+    in nats.
     """
+    indices = np.asarray(indices, np.int32)
+    if indices.ndim != 2 or indices.shape[1] != self.batch_size:
+      raise ValueError(f"indices must be [steps, {self.batch_size}], got {indices.shape}.")
     if not self._built:
       self.build(np.shape(x_all)[1], np.shape(z_all)[1])
-    if perm is None:
-      perm = self._rng.permutation(self.batch_size)
-    seed = np.array([self.seed, step], dtype=np.int32)
-    return self._train_fn(x_all, z_all, np.asarray(indices, np.int32),
-                          np.asarray(perm, np.int32), seed)
+    count = indices.shape[0]
+    if perms is None:
+      perms = np.stack([self._rng.permutation(self.batch_size) for _ in range(count)])
+    seeds = np.stack([np.full(count, self.seed), first_step + np.arange(count)], axis=1)
+    losses, values = self._train_fn(x_all, z_all, indices, np.asarray(perms, np.int32),
+                                    seeds.astype(np.int32))
+    return losses.numpy(), values.numpy()
+
+  def train_step(self, x_all, z_all, indices, step: int, perm=None):
+    """One step on the batch ``x_all[indices]``; returns (loss, bound) in nats."""
+    losses, values = self.train_steps(x_all, z_all, np.asarray(indices)[None], step,
+                                      None if perm is None else np.asarray(perm)[None])
+    return losses[0], values[0]
 
   def evaluate(self, x, z, seed: int) -> float:
     """The bound averaged over the full batches of (x, z), in nats."""
@@ -231,50 +272,48 @@ class CriticTrainer:
     best, best_index, evals_since_best, step = -math.inf, 0, 0, 0
     losses, values = [], []
     stop_reason = f"reached max_steps={max_steps}"
-    batches_per_epoch = num_train // self.batch_size
-    while step < max_steps and not stop_reason.startswith("early"):
-      perm = rng.permutation(num_train)
-      for k in range(batches_per_epoch):
-        if step >= max_steps:
+    batches = _epoch_batches(rng, num_train, self.batch_size)
+    while step < max_steps:
+      count = min(self.steps_per_call, max_steps - step, eval_every - step % eval_every)
+      chunk_losses, chunk_values = self.train_steps(
+          x_train, z_train, np.stack([next(batches) for _ in range(count)]), step)
+      bad = np.flatnonzero(~np.isfinite(chunk_losses))
+      if bad.size:
+        step += int(bad[0]) + 1
+        raise TrainingDiverged(
+            f"{self.bound.name} training diverged at step {step}: the loss is "
+            f"{chunk_losses[bad[0]]} (training bound {chunk_values[bad[0]]}). No estimate is "
+            f"reported; lower the learning rate (now {self.learning_rate}), use a smaller "
+            "critic, or use a lower-variance bound (infonce, smile).", step, history)
+      step += count
+      losses.extend(chunk_losses.tolist())
+      values.extend(chunk_values.tolist())
+      if step % eval_every and step != max_steps:
+        continue
+      held_value = self.evaluate(x_held, z_held, seed=len(history))
+      if not math.isfinite(held_value):
+        raise TrainingDiverged(
+            f"{self.bound.name} training diverged at step {step}: the held-out bound is "
+            f"{held_value}. No estimate is reported.", step, history)
+      history.append((step, held_value))
+      train_history.append((step, float(np.mean(values)), float(np.mean(losses))))
+      if callback is not None:
+        callback(step, {"train_loss": train_history[-1][2],
+                        "train_bound": train_history[-1][1], "held_out_bound": held_value})
+      losses, values = [], []
+      if len(history) < num_last:  # Windows start once num_last evaluations exist.
+        best_index = len(history) - 1
+        continue
+      running = float(np.mean([v for _, v in history[-num_last:]]))
+      if running > best + min_delta:
+        best, best_index, evals_since_best = running, len(history) - 1, 0
+      else:
+        evals_since_best += 1
+        if evals_since_best >= patience:
+          stop_reason = (f"early stopping at step {step}: the held-out running mean has not "
+                         f"improved in {patience} evaluations (best {best:.4f} nats at "
+                         f"step {history[best_index][0]})")
           break
-        indices = perm[k * self.batch_size:(k + 1) * self.batch_size]
-        loss, value = self.train_step(x_train, z_train, indices, step)
-        step += 1
-        loss, value = float(loss), float(value)
-        if not math.isfinite(loss):
-          raise TrainingDiverged(
-              f"{self.bound.name} training diverged at step {step}: the loss is {loss} "
-              f"(training bound {value}). No estimate is reported; lower the learning rate "
-              f"(now {self.learning_rate}), use a smaller critic, or use a lower-variance "
-              "bound (infonce, smile).", step, history)
-        losses.append(loss)
-        values.append(value)
-        if step % eval_every and step != max_steps:
-          continue
-        held_value = self.evaluate(x_held, z_held, seed=len(history))
-        if not math.isfinite(held_value):
-          raise TrainingDiverged(
-              f"{self.bound.name} training diverged at step {step}: the held-out bound is "
-              f"{held_value}. No estimate is reported.", step, history)
-        history.append((step, held_value))
-        train_history.append((step, float(np.mean(values)), float(np.mean(losses))))
-        if callback is not None:
-          callback(step, {"train_loss": train_history[-1][2],
-                          "train_bound": train_history[-1][1], "held_out_bound": held_value})
-        losses, values = [], []
-        if len(history) < num_last:  # Windows start once num_last evaluations exist.
-          best_index = len(history) - 1
-          continue
-        running = float(np.mean([v for _, v in history[-num_last:]]))
-        if running > best + min_delta:
-          best, best_index, evals_since_best = running, len(history) - 1, 0
-        else:
-          evals_since_best += 1
-          if evals_since_best >= patience:
-            stop_reason = (f"early stopping at step {step}: the held-out running mean has not "
-                           f"improved in {patience} evaluations (best {best:.4f} nats at "
-                           f"step {history[best_index][0]})")
-            break
 
     last = tuple(value for _, value in history[max(0, best_index + 1 - num_last):
                                                  best_index + 1])

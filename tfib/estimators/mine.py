@@ -88,6 +88,7 @@ class VariationalEstimator(base.Estimator):
     channel_prior: add the channel's known log-density to the I(X;T) critic (see above).
     seed: seeds the split, batches, shuffles, noise and (via Keras) the critic's weights.
     jit_compile: compile the training step with XLA.
+    steps_per_call: training steps run in one compiled call (see `CriticTrainer`).
   """
 
   bound_name = ""
@@ -99,7 +100,7 @@ class VariationalEstimator(base.Estimator):
                max_steps: int = 2000, eval_every: int = 50, patience: int = 10,
                held_out_fraction: float = 0.2, num_last: int = 5, noise_std: float = 0.1,
                channel_prior: bool = False, seed: int = 0, jit_compile: bool = True,
-               **bound_params):
+               steps_per_call: int = 50, **bound_params):
     self.critic = self.default_critic if critic is None else critic
     if isinstance(self.critic, str):
       make_critic(self.critic, (1,))  # Refuses an unknown name now, not after training.
@@ -120,6 +121,9 @@ class VariationalEstimator(base.Estimator):
     self.channel_prior = bool(channel_prior)
     self.seed = int(seed)
     self.jit_compile = bool(jit_compile)
+    if steps_per_call < 1:
+      raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}.")
+    self.steps_per_call = int(steps_per_call)
     self.bound_params = dict(bound_params)
     make_bound(self.bound_name, **self.bound_params)  # Validates the bound's parameters.
 
@@ -132,7 +136,8 @@ class VariationalEstimator(base.Estimator):
         eval_every=self.eval_every, patience=self.patience,
         held_out_fraction=self.held_out_fraction, num_last=self.num_last,
         noise_std=self.noise_std, channel_prior=self.channel_prior, seed=self.seed,
-        jit_compile=self.jit_compile, **self.bound_params)
+        jit_compile=self.jit_compile, steps_per_call=self.steps_per_call,
+        **self.bound_params)
 
   def _record_params(self):
     """`params` with a user critic named rather than embedded (results are JSON)."""
@@ -161,7 +166,7 @@ class VariationalEstimator(base.Estimator):
     trainer = CriticTrainer(
         make_bound(self.bound_name, **self.bound_params), critic, self.batch_size,
         self.learning_rate, x_noise_std=x_noise_std, z_noise_std=z_noise_std,
-        jit_compile=self.jit_compile, seed=self.seed)
+        jit_compile=self.jit_compile, seed=self.seed, steps_per_call=self.steps_per_call)
     return trainer.fit(x, z, max_steps=self.max_steps, eval_every=self.eval_every,
                        patience=self.patience, held_out_fraction=self.held_out_fraction,
                        num_last=self.num_last, callback=callback)

@@ -116,16 +116,21 @@ def write_layout(estimator_labels: Iterable[str]):
       custom_scalar.pb(layout_pb2.Layout(category=categories)).SerializeToString(), step=0)
 
 
+def record_hparams(settings: Mapping):
+  """Writes ``settings`` to the hparams dashboard through the default summary writer."""
+  from tensorboard.plugins.hparams import api as hparams  # pylint: disable=g-import-not-at-top
+
+  hparams.hparams({key: value if isinstance(value, (bool, int, float, str)) else str(value)
+                   for key, value in settings.items()})
+
+
 def write_hparams(logdir: str, flags: Mapping):
   """Records a run's settings in the hparams dashboard of ``logdir`` (once per logdir)."""
-  from tensorboard.plugins.hparams import api as hparams  # pylint: disable=g-import-not-at-top
   from tensorboard.plugins.hparams import metadata  # pylint: disable=g-import-not-at-top
 
   if any(tag == metadata.SESSION_START_INFO_TAG for tag, _ in written_points(logdir)):
     return
-  values = {key: value if isinstance(value, (bool, int, float, str)) else str(value)
-            for key, value in flags.items()}
   writer = tf.summary.create_file_writer(logdir)
   with writer.as_default():
-    hparams.hparams(values)
+    record_hparams(flags)
   writer.flush()

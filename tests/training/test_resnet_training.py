@@ -10,7 +10,8 @@ import pytest
 import tensorflow_datasets as tfds
 
 import tfib.training
-from tfib import data
+from tensorboard.plugins.hparams.metadata import SESSION_START_INFO_TAG
+from tfib import data, summaries
 from tfib.layers import activation_model
 from tfib.training import event_files
 from tfib.training.input_pipeline import IncompatibleDatasetError, load_image_data
@@ -24,6 +25,10 @@ TINY = TrainConfig(mode="classifier", dataset="mnist5k", epochs=3, batch_size=32
 
 def _steps(logdir, tag):
   return [step for step, _ in event_files.read_scalars(logdir).get(tag, [])]
+
+
+def _hparams_sessions(logdir):
+  return sum(tag == SESSION_START_INFO_TAG for tag, _ in summaries.written_points(logdir))
 
 
 def _assert_consistent(run_dir, last_epoch, saved):
@@ -61,6 +66,7 @@ def test_classifier_run_keeps_the_scheduled_networks(classifier_run):
   manifest = _assert_consistent(run_dir, 3, [0, 1, 2, 3])
   assert manifest["finished"] and manifest["dataset"]["image_shape"] == [28, 28, 1]
   assert manifest["model"]["capture_layers"] == ["h1", "h2", "h3", "h4"]
+  assert _hparams_sessions(os.path.join(run_dir, "tensorboard", "train")) == 1
   assert set(manifest["checkpoints"][-1]["metrics"]) == {
       "train_loss", "train_accuracy", "eval_loss", "eval_accuracy", "learning_rate"}
   # The file of epoch 2 is the network of epoch 2: it reproduces that epoch's eval loss.
@@ -92,6 +98,7 @@ def test_another_configuration_is_refused_unless_forced(classifier_run, tmp_path
   manifest = _assert_consistent(copy, 5, [0, 1, 2, 3, 5])
   assert manifest["config"]["epochs"] == 5
   assert manifest["config_changes"][0]["previous"]["epochs"] == 3
+  assert _hparams_sessions(os.path.join(copy, "tensorboard", "train")) == 1
   result = train_resnet(TINY, copy, overwrite=True)
   assert result.resumed_from is None
   _assert_consistent(copy, 3, [0, 1, 2, 3])

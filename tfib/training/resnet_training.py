@@ -23,7 +23,7 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
-from tfib import models
+from tfib import models, summaries
 from tfib.models import resnet as resnet_module
 from tfib.layers import captured_layer_names
 from tfib.training import input_pipeline, optimization, strategies
@@ -99,16 +99,6 @@ def _write_summaries(writers, epoch: int, metrics: Dict[str, float],
                        description="top: inputs; bottom: reconstructions")
   for writer in writers:
     writer.flush()
-
-
-def _write_hparams(writer, config: TrainConfig):
-  """The run's settings in the hparams dashboard (once: at the run's epoch 0)."""
-  from tensorboard.plugins.hparams import api as hparams  # pylint: disable=g-import-not-at-top
-
-  values = {key: value if isinstance(value, (bool, int, float, str)) else str(value)
-            for key, value in config.as_dict().items()}
-  with writer.as_default():
-    hparams.hparams(values)
 
 
 def _format(metrics: Dict[str, float]) -> str:
@@ -245,7 +235,8 @@ def train_resnet(config: TrainConfig, run_dir: str,
 
   if last is None:
     if chief:
-      _write_hparams(writers[0], config)
+      with writers[0].as_default():  # Once, at the run's epoch 0 (rolled back on resume).
+        summaries.record_hparams(config.as_dict())
     metrics = loop.evaluate(evaluation)
     finish_epoch(0, metrics)
     logging.info("epoch 0 (initialisation)  %s", _format(metrics))

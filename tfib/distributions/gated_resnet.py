@@ -31,6 +31,25 @@ def _fmix32(h):
   return xor(h, shift(h, tf.constant(16, tf.uint32)))
 
 
+def _replica_key(key):
+  """Mixes the tf.distribute replica id into a dropout key [2] (uint32).
+
+  Under a strategy the seed states are mirrored, so every replica would draw the key of
+  replica 0, hence the same masks for different images. Replica r > 0 XORs m_r = fmix32(r g)
+  (g = 0x9E3779B9) into the counter word k1, which counts the calls: k1 ^ m_r is a counter
+  that no replica reaches in fewer than ~2^28 calls for r <= 8. Replica 0 and a single
+  device keep the key, so their masks are those of an undistributed run.
+  """
+  context = tf.distribute.get_replica_context()
+  if not tf.distribute.has_strategy() or context is None:
+    return key
+  replica = context.replica_id_in_sync_group
+  if tf.get_static_value(replica) == 0:
+    return key
+  mix = _fmix32(tf.cast(replica, tf.uint32) * tf.constant(0x9E3779B9, tf.uint32))
+  return tf.bitwise.bitwise_xor(key, tf.stack([tf.constant(0, tf.uint32), mix]))
+
+
 _CONVS = {"down": sc.DownShiftedConv2D, "down_right": sc.DownRightShiftedConv2D}
 
 
@@ -114,7 +133,7 @@ class GatedResidualBlock(keras.layers.Layer):
     # Counter-based: keep element i iff hash(i, key) >= p 2^32, the key fresh from the seed
     # generator on every call. XLA's stateless generators on CPU cost more than the
     # convolutions around them; the murmur3 finaliser fuses into one elementwise loop.
-    key = tf.bitcast(tf.cast(self.seed_generator.next(), tf.int32), tf.uint32)
+    key = _replica_key(tf.bitcast(tf.cast(self.seed_generator.next(), tf.int32), tf.uint32))
     index = tf.bitcast(tf.reshape(tf.range(tf.size(y)), tf.shape(y)), tf.uint32)
     bits = _fmix32(tf.bitwise.bitwise_xor(
         _fmix32(index * tf.constant(0x9E3779B9, tf.uint32) + key[0]), key[1]))

@@ -16,8 +16,20 @@ the warm-up d_t letting the average forget the initialisation quickly. The avera
 a second network of the same configuration, so `ema_distribution` is an ordinary `PixelCNN`
 to evaluate and sample with.
 
+Under a tf.distribute ``strategy`` with R replicas, a global batch of B images (B a multiple
+of R) is split in R equal parts; replica r computes its share of the global-batch mean,
+
+    L_r = sum_{i in batch_r} bits_i / B,        L = sum_r L_r,
+
+and the optimizer sums the replicas' gradients (Keras 3's optimizer all-reduces them when
+called in replica context), so sum_r grad L_r = grad L: R replicas take the step one device
+takes on the same batch, up to the order of floating-point sums. The Polyak average and the
+step counter are updated once, after the replicas, in cross-replica context. Dropout draws
+different masks on different replicas (`gated_resnet._replica_key`).
+
 Checkpoints hold the network, the averaged network, the optimizer state and the step; a
-trainer built with a ``checkpoint_dir`` that holds one resumes from the latest.
+trainer built with a ``checkpoint_dir`` that holds one resumes from the latest, under any
+strategy.
 """
 import os
 from typing import Optional
@@ -42,36 +54,67 @@ def _variables_by_name(variables):
   return {f"v{i:04d}": v for i, v in enumerate(variables)}
 
 
+def _check_created_in_scope(strategy, variables, what):
+  """Raises ValueError unless ``variables`` were created under ``strategy.scope()``."""
+  if not all(strategy.extended.variable_created_in_scope(v.value) for v in variables):
+    raise ValueError(
+        f"{what} was created under another tf.distribute strategy than the trainer's "
+        f"({type(strategy).__name__}): build it inside `with strategy.scope():` and give "
+        f"PixelCNNTrainer the same strategy (strategy=None takes the one whose scope is "
+        f"active).")
+
+
 class PixelCNNTrainer:
   """Trains ``distribution`` (a `tfib.distributions.PixelCNN`).
 
   ``train_step(images, conditional_input=None)`` runs one compiled step and returns the
   batch's bits/dim (before the update); ``evaluate`` gives bits/dim under the Polyak weights
   (or the raw ones); ``save`` writes a checkpoint; ``fit`` loops over arrays.
+
+  ``strategy``: a `tf.distribute.Strategy` (None: `tf.distribute.get_strategy()`, one device
+  outside any scope). The trainer creates the Polyak network, the optimizer's variables and
+  the step under ``strategy.scope()``; the ``distribution`` (and an ``optimizer`` given) must
+  be built inside that scope already, else ValueError. ``train_step`` and ``fit`` take the
+  global batch, which must split evenly over the replicas. ``evaluate`` and sampling run
+  outside ``strategy.run``, on one device, with the (mirrored, identical) weights.
+  ``distributed`` is False for the default strategy, whose step stays one XLA computation.
   """
 
   def __init__(self, distribution: PixelCNN, learning_rate: float = 1e-3,
                ema_decay: float = 0.9995, optimizer=None,
                checkpoint_dir: Optional[str] = None, max_to_keep: int = 3,
-               jit_compile: bool = True):
+               jit_compile: bool = True,
+               strategy: Optional[tf.distribute.Strategy] = None):
     if not 0.0 <= ema_decay < 1.0:
       raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}.")
+    self.strategy = strategy or tf.distribute.get_strategy()
+    _check_created_in_scope(self.strategy, distribution.network.variables, "The PixelCNN")
+    if optimizer is not None:
+      _check_created_in_scope(self.strategy, optimizer.variables, "The optimizer")
     self.distribution = distribution
     self.network = distribution.network
     self.ema_decay = float(ema_decay)
     self.jit_compile = jit_compile
-    self.ema_network = PixelCNNNetwork.from_config(self.network.get_config())
-    self.ema_network.build()
-    for ema, var in zip(self.ema_network.weights, self.network.weights):
-      ema.assign(var)
+    with self.strategy.scope():
+      self.distributed = tf.distribute.has_strategy()  # False for the default strategy.
+      self.ema_network = PixelCNNNetwork.from_config(self.network.get_config())
+      self.ema_network.build()
+      for ema, var in zip(self.ema_network.weights, self.network.weights):
+        ema.assign(var)
+      self.optimizer = optimizer or keras.optimizers.Adam(learning_rate)
+      self.optimizer.build(self.network.trainable_variables)
+      self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     self.ema_distribution = PixelCNN(network=self.ema_network, low=distribution.low,
                                      high=distribution.high,
                                      validate_args=distribution.validate_args,
                                      jit_compile_sampling=distribution.sampler.jit_compile)
-    self.optimizer = optimizer or keras.optimizers.Adam(learning_rate)
-    self.optimizer.build(self.network.trainable_variables)
-    self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-    self._train_step = tf.function(self._step_fn, jit_compile=jit_compile)
+    if self.distributed:
+      # XLA compiles each replica's forward and backward pass; the cross-replica sums
+      # (gradients, loss) and the Polyak update run outside it.
+      self._gradients = tf.function(self._replica_gradients, jit_compile=jit_compile)
+      self._train_step = tf.function(self._distributed_step_fn)
+    else:
+      self._train_step = tf.function(self._step_fn, jit_compile=jit_compile)
     self._eval_fns = {}
     # Keras 3 layers keep sublayers in lists that tf.train.Checkpoint does not follow, so
     # the checkpoint names every variable itself, by position (stable for a configuration;
@@ -94,31 +137,81 @@ class PixelCNNTrainer:
       self.distribution._check_value(images)  # pylint: disable=protected-access
     self.distribution._check_conditional(conditional_input)  # pylint: disable=protected-access
 
-  def _step_fn(self, images, conditional_input):
-    variables = self.network.trainable_variables
-    with tf.GradientTape() as tape:
-      loss = tf.reduce_mean(_bits_per_dim(self.distribution, images, conditional_input,
-                                          training=True))
-    grads = tape.gradient(loss, variables)
-    self.optimizer.apply_gradients(zip(grads, variables))
+  def _finish_step(self):
+    """The Polyak update and the step count (in cross-replica context under a strategy)."""
     t = tf.cast(self.step, tf.float32)
     decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-    trainable = {id(v) for v in variables}
+    trainable = {id(v) for v in self.network.trainable_variables}
     for ema, var in zip(self.ema_network.weights, self.network.weights):
       if id(var) in trainable:
         ema.assign(decay * ema + (1.0 - decay) * var)
       else:
         ema.assign(var)
     self.step.assign_add(1)
+
+  def _step_fn(self, images, conditional_input):
+    """The whole step on one device, compiled as one XLA computation."""
+    variables = self.network.trainable_variables
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_mean(_bits_per_dim(self.distribution, images, conditional_input,
+                                          training=True))
+    grads = tape.gradient(loss, variables)
+    self.optimizer.apply_gradients(zip(grads, variables))
+    self._finish_step()
     return loss
 
-  def train_step(self, images, conditional_input=None):
-    """One compiled optimisation step; returns the batch's mean bits/dim."""
-    self._check_batch(images, conditional_input)
+  def _replica_gradients(self, images, conditional_input):
+    """(L_r, grad L_r): this replica's share of the global-batch mean bits/dim."""
+    variables = self.network.trainable_variables
+    with tf.GradientTape() as tape:
+      bits = _bits_per_dim(self.distribution, images, conditional_input, training=True)
+      global_count = tf.cast(tf.size(bits) * self.strategy.num_replicas_in_sync, tf.float32)
+      loss = tf.reduce_sum(bits) / global_count
+    return loss, tape.gradient(loss, variables)
+
+  def _replica_step(self, images, conditional_input):
+    loss, grads = self._gradients(images, conditional_input)
+    # In replica context Keras 3's optimizer sums the gradients over the replicas.
+    self.optimizer.apply_gradients(zip(grads, self.network.trainable_variables))
+    return loss
+
+  def _distributed_step_fn(self, images, conditional_input):
+    losses = self.strategy.run(self._replica_step, (images, conditional_input))
+    loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+    self._finish_step()
+    return loss
+
+  def _split(self, values):
+    """The global batch ``values`` split over the replicas, a distributed value."""
+    replicas = self.strategy.num_replicas_in_sync
+    batch = int(values.shape[0])
+    if batch % replicas:
+      raise ValueError(f"a global batch of {batch} images does not split over the "
+                       f"{replicas} replicas of the strategy: use a batch size divisible "
+                       f"by {replicas}.")
+    size = batch // replicas
+
+    def value_fn(context):
+      start = context.replica_id_in_sync_group * size
+      return values[start:start + size]
+
+    return self.strategy.experimental_distribute_values_from_function(value_fn)
+
+  def _run_step(self, images, conditional_input):
+    """One step on a checked global batch (arrays or tensors)."""
     images = tf.convert_to_tensor(images, tf.float32)
     if conditional_input is not None:
       conditional_input = tf.convert_to_tensor(conditional_input, tf.float32)
+    if self.distributed:
+      images = self._split(images)
+      if conditional_input is not None:
+        conditional_input = self._split(conditional_input)
     return self._train_step(images, conditional_input)
+
+  def train_step(self, images, conditional_input=None):
+    """One compiled optimisation step on a global batch; returns its mean bits/dim."""
+    self._check_batch(images, conditional_input)
+    return self._run_step(images, conditional_input)
 
   def _eval_fn(self, use_ema):
     if use_ema not in self._eval_fns:
@@ -145,7 +238,7 @@ class PixelCNNTrainer:
 
   def fit(self, images, conditional_input=None, steps: int = 100, batch_size: int = 32,
           seed: int = 0, log_every: int = 0, save_every: int = 0):
-    """``steps`` steps on random batches of arrays; returns the list of bits/dim."""
+    """``steps`` steps on random global batches of arrays; returns the list of bits/dim."""
     images = np.asarray(images, np.float32)
     self.distribution._check_value(images)  # pylint: disable=protected-access
     rng, history = np.random.default_rng(seed), []
@@ -153,8 +246,7 @@ class PixelCNNTrainer:
       index = rng.integers(0, len(images), batch_size)
       h = None if conditional_input is None else np.asarray(conditional_input[index],
                                                             np.float32)
-      history.append(float(self._train_step(tf.constant(images[index]),
-                                            None if h is None else tf.constant(h))))
+      history.append(float(self._run_step(images[index], h)))
       step = int(self.step.numpy())
       if log_every and step % log_every == 0:
         print(f"step {step}: {history[-1]:.4f} bits/dim", flush=True)

@@ -16,6 +16,13 @@ from timed band evaluations (a full sample would take minutes).
 
 Rates are images per wall-clock second after compilation; per-CPU-second ratios are printed
 too because the machine may be shared.
+
+The roofline: a training step costs about three times the forward pass's convolution
+FLOPs (forward, gradient of the input, gradient of the kernel), counted here with the
+TensorFlow profiler. Divided into the convolution rate this machine reaches (measured in
+this run on the network's largest convolution, with and without XLA), it bounds the
+images/s of any implementation of this configuration, even one whose other ops cost
+nothing; the bench prints that bound as a ratio to tfd.PixelCNN.
 """
 import argparse
 import gzip
@@ -63,6 +70,27 @@ def verdict(name, ours_label, ours, theirs_label, theirs, target):
         f"{'PASS' if ratio >= target else 'FAIL'}", flush=True)
 
 
+def forward_conv_flops(dist):
+  """FLOPs of the convolutions and matmuls in one image's forward pass (TF profiler)."""
+  from tensorflow.python.profiler import model_analyzer  # pylint: disable=import-outside-toplevel
+  from tensorflow.python.profiler import option_builder  # pylint: disable=import-outside-toplevel
+  forward = tf.function(lambda x: dist.network.forward(x, None, training=False)[0])
+  graph = forward.get_concrete_function(
+      tf.TensorSpec([1, *dist.image_shape], tf.float32)).graph
+  options = option_builder.ProfileOptionBuilder.float_operation()
+  options.update(output="none", account_type_regexes=["Conv2D.*", "MatMul"])
+  return model_analyzer.profile(graph, options=options).total_float_ops
+
+
+def conv_peak(filters, batch, jit_compile, seconds):
+  """FLOP/s of a [2, 3] convolution, 2F -> 2F channels at 28x28: the network's largest."""
+  x = tf.random.normal([batch, 29, 30, 2 * filters])
+  kernel = tf.random.normal([2, 3, 2 * filters, 2 * filters])
+  conv = tf.function(lambda: tf.nn.conv2d(x, kernel, 1, "VALID"), jit_compile=jit_compile)
+  calls_per_second = rate(lambda: conv().numpy(), 1, seconds)[0]
+  return calls_per_second * 2 * batch * 28 * 28 * 6 * (2 * filters) ** 2
+
+
 def tfp_train_fn(dist, optimizer, images):
   variables = dist.network.trainable_variables
 
@@ -101,6 +129,15 @@ def main():
           theirs_train, 2)
   print(f"train: for reference, tfib's step without XLA {plain_train[0]:.3f} images/s "
         f"({plain_train[0] / theirs_train[0]:.2f}x tfd.PixelCNN)", flush=True)
+  step_flops = 3 * forward_conv_flops(ours)
+  for label, jit in (("oneDNN (no XLA)", False), ("XLA", True)):
+    peak = conv_peak(args.filters, args.batch, jit, args.seconds / 4)
+    bound = peak / step_flops
+    print(f"roofline, {label}: convolutions at {peak / 1e9:.0f} GFLOP/s, "
+          f"{step_flops / 1e9:.2f} GFLOP per training image -> at most {bound:.1f} images/s "
+          f"= {bound / theirs_train[0]:.2f}x tfd.PixelCNN (tfib reaches "
+          f"{(plain_train if not jit else ours_train)[0] * step_flops / peak:.0%} of it)",
+          flush=True)
 
   n = args.sample_batch
   ours_sample = rate(lambda: ours.sample(n, seed=1).numpy(), n, args.seconds, min_calls=1)

@@ -33,6 +33,8 @@ def test_repeats_write_one_directory_per_seed_and_their_mean(tmp_path):
     assert record["i_xt"] == pytest.approx((first[key] + second[key]) / 2)
     assert record["i_xt_std"] == pytest.approx(np.std([first[key], second[key]], ddof=1))
   assert os.path.exists(manifest["aggregate"]["exact"])
+  # Training curves and MI share one writer: one event file per run directory.
+  assert len(glob.glob(str(tmp_path / "seed_5" / "events.out.tfevents.*"))) == 1
 
 
 def test_seeds_that_do_not_learn_are_discarded_and_reported(tmp_path):

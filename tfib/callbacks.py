@@ -60,11 +60,14 @@ class InformationPlane(keras.callbacks.Callback):
     inputs_distinct: if False, I(X;T) = H(T) − H(T|X) with X read from ``x``; if True
       (inputs known to be distinct) H(T|X) = 0 is not computed.
     batch_size: batch size for evaluating the layers.
+    writer: an `ExactlyOnceWriter` on ``logdir`` shared with other callbacks (default: one
+      of its own, opened when training begins).
   """
 
   def __init__(self, layers: Sequence[str], x, y, estimators: EstimatorsArg, epochs,
                logdir: str, results_path: Optional[str] = None, inputs_distinct: bool = True,
-               batch_size: int = 8192):
+               batch_size: int = 8192,
+               writer: Optional[summaries.ExactlyOnceWriter] = None):
     super().__init__()
     self.layer_names = list(layers)
     self.x = np.asarray(x)
@@ -80,6 +83,7 @@ class InformationPlane(keras.callbacks.Callback):
     self.inputs_distinct = inputs_distinct
     self.batch_size = batch_size
     self.seconds = 0.0  # Time spent recording, for reports and benchmarks.
+    self._shared_writer = writer
     self._writer = None
     self._activations = None
 
@@ -87,7 +91,7 @@ class InformationPlane(keras.callbacks.Callback):
     activations = activation_model(self.model, self.layer_names)
     self._activations = tf.function(lambda x: activations(x, training=False),
                                     reduce_retracing=True)
-    self._writer = summaries.ExactlyOnceWriter(self.logdir)
+    self._writer = self._shared_writer or summaries.ExactlyOnceWriter(self.logdir)
     self._writer.layout(self.estimators)
     # A resumed run: points in the results file whose events were lost with the process.
     self._writer.scalars(summaries.record_points(read_records(self.results.path)))

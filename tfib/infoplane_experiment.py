@@ -14,7 +14,7 @@ from typing import Dict, Optional, Sequence
 import keras
 import numpy as np
 
-from tfib import callbacks, data, schedules
+from tfib import callbacks, data, schedules, summaries
 from tfib.aggregate import aggregate_runs
 from tfib.models import presets
 from tfib.resumable import EpochCheckpoint, EpochScalars, completed_epochs, restore
@@ -78,12 +78,13 @@ def train_one(config: ExperimentConfig, seed: int, run_dir: str, x, y) -> Dict:
   model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
   initial_epoch = restore(model, run_dir)
 
-  fit_callbacks = [EpochScalars(run_dir)]
+  writer = summaries.ExactlyOnceWriter(run_dir)  # One event file per (re)start.
+  fit_callbacks = [EpochScalars(run_dir, writer)]
   plane = None
   if config.estimators:
     plane = callbacks.InformationPlane(
         presets.information_plane_layers(model), x, y, list(config.estimators),
-        config.recorded_epochs(), logdir=run_dir)
+        config.recorded_epochs(), logdir=run_dir, writer=writer)
     fit_callbacks.append(plane)
   fit_callbacks.append(EpochCheckpoint(run_dir, config.checkpoint_every))
   start = time.perf_counter()

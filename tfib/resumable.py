@@ -9,6 +9,7 @@ had logged already is not logged twice (`tfib.summaries.ExactlyOnceWriter`, resu
 import glob
 import json
 import os
+from typing import Optional
 
 import keras
 import numpy as np
@@ -84,15 +85,20 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 
 class EpochScalars(keras.callbacks.Callback):
-  """Writes the training logs (loss, metrics) at each epoch's end, each point once."""
+  """Writes the training logs (loss, metrics) at each epoch's end, each point once.
 
-  def __init__(self, logdir: str):
+  ``writer``: an `ExactlyOnceWriter` shared with other callbacks on the same ``logdir``
+  (default: one of its own, opened when training begins).
+  """
+
+  def __init__(self, logdir: str, writer: Optional[summaries.ExactlyOnceWriter] = None):
     super().__init__()
     self.logdir = logdir
+    self._shared_writer = writer
     self._writer = None
 
   def on_train_begin(self, logs=None):
-    self._writer = summaries.ExactlyOnceWriter(self.logdir)
+    self._writer = self._shared_writer or summaries.ExactlyOnceWriter(self.logdir)
 
   def on_epoch_end(self, epoch, logs=None):
     self._writer.scalars([(f"training/{name}", float(value), epoch + 1)

@@ -46,7 +46,8 @@ SCRIPT = textwrap.dedent("""
     for name, strategy in (("default", tf.distribute.get_strategy()), ("mirrored", mirrored)):
       keras.utils.set_random_seed(1)
       with strategy.scope():
-        dist = PixelCNN((8, 8, 1), (4, 4, 2), dropout_p=0.0, **config)
+        dist = PixelCNN((8, 8, 1), (4, 4, 2), dropout_p=0.0, use_weight_norm=True,
+                       **config)  # Weight norm: the first step also runs the data init.
       trainer = PixelCNNTrainer(dist, learning_rate=1e-2, ema_decay=0.9, strategy=strategy)
       losses = [float(trainer.train_step(images, h)) for _ in range(2)]
       losses += trainer.fit(images, h, steps=1, batch_size=8)
@@ -106,8 +107,10 @@ def test_two_replicas_take_the_step_of_one_device(runs):
   np.testing.assert_allclose(two["losses"], one["losses"], rtol=1e-4)
   for key in ("weights", "ema"):
     assert len(one[key]) == len(two[key])
+    # Adam divides by sqrt(v): a gradient near 0, summed in another order, can move its
+    # weight by ~1e-5 of the largest one (a wrong step would move it by ~lr = 1e-2).
     for a, b in zip(one[key], two[key]):
-      np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * np.max(np.abs(a)), err_msg=key)
+      np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4 * np.max(np.abs(a)), err_msg=key)
   assert two["evaluate"] == pytest.approx(one["evaluate"], rel=1e-4)
 
 

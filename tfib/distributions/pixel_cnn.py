@@ -170,6 +170,30 @@ class PixelCNN(tfd.Distribution):
                         self.low, self.high)
     return tf.reshape(logp, tf.concat([batch_shape, self.image_shape[:2]], 0))
 
+  def initialize_from_data(self, value, conditional_input=None):
+    """Data-dependent initialisation of the weight-normalised layers, on a batch ``value``.
+
+    Every layer's gain and bias are set so that its outputs on this batch have mean 0 and
+    standard deviation ``init_scale`` (Salimans & Kingma 2016; see `shifted_convolutions`),
+    layer after layer in one eager forward pass without dropout. Needs
+    ``use_weight_norm=True``; `PixelCNNTrainer` calls it on its first batch.
+    """
+    layers = self.network.weight_normed_layers()
+    if not layers:
+      raise ValueError("initialize_from_data needs a network built with use_weight_norm=True.")
+    if not tf.executing_eagerly():
+      raise RuntimeError("initialize_from_data runs eagerly, not inside a tf.function.")
+    for layer in layers:
+      layer.request_data_init()
+    try:
+      self.pixel_log_probs(value, conditional_input, training=False)
+    finally:
+      missed = [layer.name for layer in layers if layer._data_init_pending]  # pylint: disable=protected-access
+      for layer in layers:
+        layer._data_init_pending = False  # pylint: disable=protected-access
+    if missed:
+      raise RuntimeError(f"layers not reached by the forward pass: {missed}")
+
   def _log_prob(self, value, conditional_input=None, training=False):
     return tf.reduce_sum(self.pixel_log_probs(value, conditional_input, training), [-2, -1])
 

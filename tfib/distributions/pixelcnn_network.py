@@ -146,6 +146,18 @@ class PixelCNNNetwork(keras.layers.Layer):
       self.conditioning.build()
     self.built = True
 
+  def weight_normed_layers(self):
+    """Every layer with a weight-normalised kernel, in no particular order."""
+    if not self.use_weight_norm:
+      return []
+    layers = [self.init_u, self.init_ul_up, self.init_ul_left, self.output_nin]
+    for pair in self.downsample + self.upsample:
+      layers.extend(pair)
+    for block in self._blocks:
+      layers.extend(layer for layer in (block.conv1, block.conv2, block.aux_nin,
+                                        block.condition_nin) if layer is not None)
+    return layers
+
   def condition(self, h):
     """Per-block additive terms from h [B, *conditional_shape] (None when unconditional)."""
     if self.conditioning is None:

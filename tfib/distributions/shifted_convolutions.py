@@ -23,6 +23,16 @@ from the band above (``top=``) instead of the zero padding; the band sampler rel
 Weight normalisation (Salimans & Kingma 2016): kernel = g v / ||v||, the norm taken over all
 axes but the output channels; ``init_scale`` sets the initial gain (variance scale of a
 fan-in initialiser without it).
+
+Data-dependent initialisation (Salimans & Kingma 2016, Sec. 3; used by PixelCNN++): with
+t = conv(x, v / ||v||) on a batch of real inputs, per output channel
+
+    g <- s / sigma[t],    b <- -mu[t] s / sigma[t],
+
+so the layer's initial outputs have mean 0 and standard deviation s = ``init_scale`` on that
+batch. `request_data_init` arms it; the layer's next eager call sets g and b from its own
+inputs and returns the re-initialised output, so a forward pass initialises the layers of a
+network in order, each on the outputs of the ones before it.
 """
 import keras
 import tensorflow as tf
@@ -62,6 +72,29 @@ class _WeightNormedKernel(keras.layers.Layer):
     self.kernel_size = tuple(int(k) for k in kernel_size)
     self.use_weight_norm = bool(use_weight_norm)
     self.init_scale = float(init_scale)
+    self._data_init_pending = False
+
+  def request_data_init(self):
+    """Arms the data-dependent initialisation of g and b for the next (eager) call."""
+    if not self.use_weight_norm:
+      raise ValueError(f"{self.name}: data-dependent initialisation needs use_weight_norm.")
+    self._data_init_pending = True
+
+  def _finish(self, y):
+    """y + bias, after the data-dependent initialisation if one is pending."""
+    if self._data_init_pending:
+      if not tf.executing_eagerly():
+        raise RuntimeError(f"{self.name}: run the data-dependent initialisation eagerly.")
+      self._data_init_pending = False
+      shape = [1] * (len(y.shape) - 1) + [self.filters]
+      # y = g t per channel here (no bias yet), so t = y / g.
+      t = y / tf.reshape(tf.convert_to_tensor(self.g), shape)
+      mean, variance = tf.nn.moments(t, axes=list(range(len(y.shape) - 1)))
+      scale = self.init_scale * tf.math.rsqrt(variance + 1e-10)
+      self.g.assign(scale)
+      self.bias.assign(-mean * scale)
+      return t * tf.reshape(scale, shape) + self.bias
+    return y + self.bias
 
   def _kernel_shape(self, in_channels):
     return (*self.kernel_size, in_channels, self.filters)
@@ -109,7 +142,7 @@ class NetworkInNetwork(_WeightNormedKernel):
     super().__init__(filters, (), use_weight_norm, init_scale, **kwargs)
 
   def call(self, x):
-    return tf.tensordot(x, self._effective_kernel(), axes=[[-1], [0]]) + self.bias
+    return self._finish(tf.tensordot(x, self._effective_kernel(), axes=[[-1], [0]]))
 
   def compute_output_shape(self, input_shape):
     return (*input_shape[:-1], self.filters)
@@ -140,8 +173,7 @@ class _ShiftedConv2D(_WeightNormedKernel):
         top = tf.zeros_like(x[:, :kh - 1])
       x = tf.concat([top, x], axis=1)
     x = tf.pad(x, [[0, 0], [0, 0], list(self._column_padding()), [0, 0]])
-    y = tf.nn.conv2d(x, self._effective_kernel(), self.strides, "VALID")
-    return y + self.bias
+    return self._finish(tf.nn.conv2d(x, self._effective_kernel(), self.strides, "VALID"))
 
   def compute_output_shape(self, input_shape):
     b, h, w, _ = input_shape
@@ -207,8 +239,7 @@ class _ShiftedConv2DTranspose(_WeightNormedKernel):
     y = tf.nn.conv2d_transpose(x, self._effective_kernel(),
                                tf.stack([shape[0], out_h, out_w, self.filters]), 2, "VALID")
     start = self._first_column()
-    y = y[:, :, start:start + 2 * x.shape[2]]
-    return y + self.bias
+    return self._finish(y[:, :, start:start + 2 * x.shape[2]])
 
   def compute_output_shape(self, input_shape):
     b, h, w, _ = input_shape

@@ -78,13 +78,18 @@ class PixelCNNTrainer:
   global batch, which must split evenly over the replicas. ``evaluate`` and sampling run
   outside ``strategy.run``, on one device, with the (mirrored, identical) weights.
   ``distributed`` is False for the default strategy, whose step stays one XLA computation.
+
+  ``data_init``: with a weight-normalised network, the first step of a fresh trainer (step
+  0) first runs `PixelCNN.initialize_from_data` on its batch, as PixelCNN++ does, and copies
+  the result to the Polyak network. Pass False to keep the weights of the distribution
+  given (for instance a network trained before); a resumed trainer never re-initialises.
   """
 
   def __init__(self, distribution: PixelCNN, learning_rate: float = 1e-3,
                ema_decay: float = 0.9995, optimizer=None,
                checkpoint_dir: Optional[str] = None, max_to_keep: int = 3,
                jit_compile: bool = True,
-               strategy: Optional[tf.distribute.Strategy] = None):
+               strategy: Optional[tf.distribute.Strategy] = None, data_init: bool = True):
     if not 0.0 <= ema_decay < 1.0:
       raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}.")
     self.strategy = strategy or tf.distribute.get_strategy()
@@ -128,6 +133,8 @@ class PixelCNNTrainer:
     if checkpoint_dir is not None:
       self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep)
       self.restore()
+    self._pending_data_init = (bool(data_init) and self.network.use_weight_norm
+                               and int(self.step.numpy()) == 0)
 
   # --- steps --------------------------------------------------------------------------
 
@@ -202,6 +209,11 @@ class PixelCNNTrainer:
     images = tf.convert_to_tensor(images, tf.float32)
     if conditional_input is not None:
       conditional_input = tf.convert_to_tensor(conditional_input, tf.float32)
+    if self._pending_data_init:
+      self.distribution.initialize_from_data(images, conditional_input)
+      for ema, var in zip(self.ema_network.weights, self.network.weights):
+        ema.assign(var)
+      self._pending_data_init = False
     if self.distributed:
       images = self._split(images)
       if conditional_input is not None:
@@ -270,6 +282,7 @@ class PixelCNNTrainer:
     if not tf.io.gfile.exists(path + ".index"):
       raise FileNotFoundError(f"no checkpoint at {path!r}.")
     self.checkpoint.restore(path).assert_existing_objects_matched()
+    self._pending_data_init = False  # Restored weights are never re-initialised.
     return int(self.step.numpy())
 
   @property

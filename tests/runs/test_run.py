@@ -1,0 +1,253 @@
+"""The run mechanism: manifest, configuration check, resume state, roll back, bad input."""
+import glob
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfib import runs
+from tfib.layers import Capture
+from tfib.runs import event_files, tensorboard
+
+
+def _tiny_model(seed):
+  inputs = keras.Input((3,))
+  hidden = Capture(name="h1")(keras.layers.Dense(
+      2, kernel_initializer=keras.initializers.GlorotUniform(seed))(inputs))
+  return keras.Model(inputs, keras.layers.Dense(2)(hidden))
+
+
+def _run(path, **options):
+  run = runs.Run(path, "test-program", **options)
+  run.declare("config", {"width": 4, "decay_epochs": (100.0,)})
+  return run
+
+
+def _write_steps(run, counter, steps, network_steps=()):
+  """What a program writes for each step, then commits it."""
+  journal = run.journal("results.jsonl", step_key="epoch")
+  for step in steps:
+    counter.assign(step)
+    tensorboard.write_scalars(run.writer("train"), [("loss", 1.0 / (step + 1), step)])
+    journal.append([{"epoch": step, "value": float(step)}])
+    if step in network_steps:
+      run.save_network(_tiny_model(step), step, f"networks/step_{step}.keras")
+    run.commit(step)
+
+
+def test_a_resumed_run_rolls_back_what_came_after_its_state(tmp_path):
+  run = _run(tmp_path / "run")
+  counter = tf.Variable(-1, dtype=tf.int64)
+  run.track(counter=counter)
+  assert run.start() is None
+  _write_steps(run, counter, range(3), network_steps={0, 2})
+  # Step 3 is written but never committed: the process dies here.
+  tensorboard.write_scalars(run.writer("train"), [("loss", 99.0, 3)])
+  run.journal("results.jsonl", step_key="epoch").append([{"epoch": 3, "value": 3.0}])
+  run.save_network(_tiny_model(3), 3, "networks/step_3.keras")
+  run.writer("train").flush()
+  with open(os.path.join(run.path, ".tmp-123-results.jsonl"), "w") as stream:
+    stream.write("half")
+
+  again = _run(tmp_path / "run")
+  restored = tf.Variable(-1, dtype=tf.int64)
+  again.track(counter=restored)
+  assert again.start() == 2 and int(restored.numpy()) == 2
+  assert [r["epoch"] for r in runs.read_records(os.path.join(run.path, "results.jsonl"))] == [
+      0, 1, 2]
+  assert event_files.read_scalars(os.path.join(run.path, "train"))["loss"] == [
+      (0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3))]
+  assert sorted(runs.saved_networks(run.path)) == [0, 2]
+  assert sorted(os.listdir(os.path.join(run.path, "networks"))) == ["step_0.keras",
+                                                                    "step_2.keras"]
+  assert not glob.glob(os.path.join(run.path, ".tmp-*"))
+
+
+def test_a_run_without_a_resume_state_starts_afresh(tmp_path):
+  first = _run(tmp_path / "run")
+  first.start()
+  first.journal("results.jsonl").append([{"step": 0, "value": 1.0}])
+  tensorboard.write_scalars(first.writer(), [("loss", 1.0, 0)])
+  first.close()
+  second = _run(tmp_path / "run")
+  assert second.start() is None
+  assert runs.read_records(os.path.join(second.path, "results.jsonl")) == []
+  assert event_files.read_scalars(second.path) == {}
+
+
+def test_manifest_refuses_another_configuration_or_program(tmp_path):
+  run = _run(tmp_path / "run")
+  run.start()
+  same = runs.Run(tmp_path / "run", "test-program")
+  same.declare("config", {"width": 4, "decay_epochs": [100]})
+  same.open()  # Tuples and lists, ints and floats: the same configuration.
+  other = runs.Run(tmp_path / "run", "test-program")
+  other.declare("config", {"width": 8, "decay_epochs": [100]})
+  with pytest.raises(runs.ConfigMismatchError,
+                     match="config.width: 4 in the run, 8 now.*--overwrite.*--force_resume"
+                     ) as error:
+    other.open()
+  assert error.value.differences == {"config.width": (4, 8)}
+  forced = runs.Run(tmp_path / "run", "test-program", force_resume=True)
+  forced.declare("config", {"width": 8, "decay_epochs": [100]})
+  forced.start()
+  with open(os.path.join(forced.path, "manifest.json")) as stream:
+    manifest = json.load(stream)
+  assert manifest["config"]["config"]["width"] == 8
+  assert manifest["config_changes"] == [{"previous": {"config": {"width": 4,
+                                                                  "decay_epochs": [100.0]}},
+                                         "after_step": None}]
+  with pytest.raises(runs.RunError, match="holds a run of test-program; tfib-mine cannot"):
+    runs.Run(tmp_path / "run", "tfib-mine").open()
+  late = runs.Run(tmp_path / "run", "test-program")
+  late.declare("config", {"width": 8, "decay_epochs": [100]})
+  late.start()
+  with pytest.raises(runs.ConfigMismatchError, match="model.units"):
+    late.declare("model", {"units": 3}) or late.declare("model", {"units": 4})
+  with pytest.raises(ValueError, match="contradict"):
+    runs.Run(tmp_path / "run", "test-program", overwrite=True, force_resume=True)
+
+
+def test_directories_that_are_not_runs_are_left_alone(tmp_path):
+  (tmp_path / "thesis.tex").write_text("precious")
+  for options in ({}, {"overwrite": True}, {"force_resume": True}):
+    with pytest.raises(runs.RunError, match="not a tfib run directory"):
+      _run(tmp_path, **options).open()
+  (tmp_path / "thesis.tex").unlink()
+  (tmp_path / "manifest.json").write_text(json.dumps({"format": "something else"}))
+  with pytest.raises(runs.RunError, match="not the manifest of a tfib run"):
+    _run(tmp_path, overwrite=True).open()
+  assert (tmp_path / "manifest.json").exists()
+
+
+def test_overwrite_deletes_the_run_and_starts_again(tmp_path):
+  run = _run(tmp_path / "run")
+  counter = tf.Variable(0, dtype=tf.int64)
+  run.track(counter=counter)
+  run.start()
+  _write_steps(run, counter, range(2))
+  fresh = _run(tmp_path / "run", overwrite=True)
+  fresh.track(counter=tf.Variable(0, dtype=tf.int64))
+  assert fresh.start() is None
+  assert not os.path.exists(os.path.join(fresh.path, "results.jsonl"))
+
+
+def _corrupt(path):
+  with open(path, "r+b") as stream:
+    stream.truncate(os.path.getsize(path) // 2)
+
+
+def test_a_corrupt_resume_state_stops_or_falls_back_to_the_previous_one(tmp_path):
+  run = _run(tmp_path / "run")
+  weights = tf.Variable(np.zeros(1000, np.float32))
+  run.track(weights=weights)
+  run.start()
+  for step in range(3):
+    weights.assign(np.full(1000, step, np.float32))
+    run.journal("results.jsonl").append([{"step": step}])
+    run.commit(step)
+  (data_file,) = glob.glob(os.path.join(run.path, "resume", "ckpt-2.data-*"))
+  _corrupt(data_file)
+  stuck = _run(tmp_path / "run")
+  stuck.track(weights=tf.Variable(np.zeros(1000, np.float32)))
+  with pytest.raises(runs.CorruptStateError,
+                     match="ckpt-2 cannot be read.*ckpt-1 is still there.*fall_back"):
+    stuck.start()
+  restored = tf.Variable(np.zeros(1000, np.float32))
+  fallen = _run(tmp_path / "run", fall_back=True)
+  fallen.track(weights=restored)
+  assert fallen.start() == 1 and fallen.skipped_steps == [2]
+  np.testing.assert_array_equal(restored.numpy(), 1.0)
+  assert [r["step"] for r in runs.read_records(os.path.join(run.path, "results.jsonl"))] == [
+      0, 1]
+  assert not glob.glob(os.path.join(run.path, "resume", "ckpt-2.*"))
+  _corrupt(glob.glob(os.path.join(run.path, "resume", "ckpt-1.data-*"))[0])
+  only = _run(tmp_path / "run", fall_back=True)
+  only.track(weights=tf.Variable(np.zeros(1000, np.float32)))
+  with pytest.raises(runs.CorruptStateError, match="No resume state .* can be read"):
+    only.start()
+
+
+def test_a_full_disk_during_a_commit_keeps_the_previous_state(tmp_path, monkeypatch):
+  run = _run(tmp_path / "run")
+  counter = tf.Variable(0, dtype=tf.int64)
+  run.track(counter=counter)
+  run.start()
+  _write_steps(run, counter, range(2))
+
+  def no_space(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+  monkeypatch.setattr(tf.train.CheckpointManager, "save", no_space)
+  counter.assign(2)
+  with pytest.raises(runs.RunError, match=r"resume state of step 2 .*No space left on device.*"
+                                          r"previous state \(ckpt-1\) is intact"):
+    run.commit(2)
+  monkeypatch.undo()
+  again = _run(tmp_path / "run")
+  restored = tf.Variable(0, dtype=tf.int64)
+  again.track(counter=restored)
+  assert again.start() == 1 and int(restored.numpy()) == 1
+
+
+def test_event_files_cut_short_by_a_kill_are_repaired(tmp_path):
+  writer = tf.summary.create_file_writer(str(tmp_path))
+  tensorboard.write_scalars(writer, [("loss", float(step), step) for step in range(3)])
+  writer.close()
+  (path,) = event_files.event_file_paths(str(tmp_path))
+  with open(path, "ab") as stream:
+    stream.write(b"\x10\x00\x00")  # The start of a record that was never finished.
+  event_files.truncate_events(str(tmp_path), max_step=1)
+  assert event_files.read_scalars(str(tmp_path))["loss"] == [(0, 0.0), (1, 1.0)]
+  assert event_files._read_records(path)[1] is False  # pylint: disable=protected-access
+
+
+def test_nested_runs_keep_their_own_events(tmp_path):
+  parent = _run(tmp_path / "parent")
+  parent.start()
+  child = _run(tmp_path / "parent" / "child")
+  child.track(counter=tf.Variable(0, dtype=tf.int64))
+  child.start()
+  tensorboard.write_scalars(child.writer(), [("loss", 1.0, 5)])
+  child.commit(5)
+  child.close()
+  _run(tmp_path / "parent").start()  # Rolls back everything of its own, not the child's.
+  assert event_files.read_scalars(child.path)["loss"] == [(5, 1.0)]
+
+
+def test_saved_networks_are_verified_when_loaded(tmp_path):
+  run = _run(tmp_path / "run")
+  run.start()
+  model = _tiny_model(1)
+  run.save_network(model, 1, "networks/one.keras")
+  run.save_network(_tiny_model(2), 2, "networks/two.keras")
+  x = np.ones((2, 3), np.float32)
+  np.testing.assert_allclose(runs.load_network(run.path, 1)(x), model(x), rtol=1e-6)
+  with pytest.raises(KeyError, match=r"no network saved at step 3; saved: \[1, 2\]"):
+    runs.load_network(run.path, 3)
+  path = os.path.join(run.path, "networks", "two.keras")
+  with open(path, "r+b") as stream:
+    stream.seek(100)
+    stream.write(b"garbage" * 10)
+  with pytest.raises(runs.CorruptStateError, match="step 2 .* is corrupt.*SHA-256"):
+    runs.load_network(run.path, 2)
+  with pytest.raises(runs.CorruptStateError, match="cannot be read"):
+    runs.load_network(run.path, 2, verify=False)
+  assert runs.load_network(run.path, 1) is not None
+
+
+def test_journal_lines_torn_by_a_kill_are_dropped(tmp_path):
+  path = tmp_path / "results.jsonl"
+  path.write_text(json.dumps({"step": 0}) + "\n" + '{"step": 1, "val')
+  journal = runs.Journal(str(path))
+  assert journal.records() == [{"step": 0}]
+  journal.truncate(5)
+  journal.append([{"step": 1}])
+  assert journal.records() == [{"step": 0}, {"step": 1}]
+  with pytest.raises(ValueError, match="has no 'step'"):
+    journal.append([{"epoch": 2}])
+  with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+    journal.append([{"step": 2, "value": float("nan")}])

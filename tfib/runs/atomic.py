@@ -1,0 +1,90 @@
+"""Atomic file writes: a file is either its old or its new content, whatever kills the process.
+
+Every file a run writes goes through here: the content is written to a temporary file in the
+same directory (same file system, so the rename is atomic), flushed to disk, renamed over the
+target with ``os.replace``, and the directory entry itself is flushed. Temporary names start
+with `TEMPORARY_PREFIX`, so a run that resumes can delete what a killed write left behind
+(`remove_temporaries`).
+"""
+import contextlib
+import json
+import os
+import shutil
+from typing import Iterator
+
+__all__ = ["TEMPORARY_PREFIX", "fsync_directory", "remove_temporaries", "replacing",
+           "write_bytes", "write_json", "write_text"]
+
+TEMPORARY_PREFIX = ".tmp-"
+
+
+def fsync_directory(directory: str):
+  """Flushes ``directory``'s entries to disk (where the file system allows it)."""
+  try:
+    descriptor = os.open(directory, os.O_RDONLY)
+  except OSError:
+    return
+  try:
+    os.fsync(descriptor)
+  except OSError:
+    pass
+  finally:
+    os.close(descriptor)
+
+
+def _temporary_path(path: str) -> str:
+  directory, name = os.path.split(os.path.abspath(path))
+  return os.path.join(directory, f"{TEMPORARY_PREFIX}{os.getpid()}-{name}")
+
+
+@contextlib.contextmanager
+def replacing(path: str) -> Iterator[str]:
+  """Yields a temporary path to write; on success it replaces ``path`` atomically.
+
+  For writers that want a file name rather than bytes (``model.save``, ``savefig``). The
+  temporary name keeps the target's suffix (Keras insists on ``.keras``). On an exception the
+  temporary file is removed and ``path`` keeps its old content.
+  """
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  temporary = _temporary_path(path)
+  try:
+    yield temporary
+    with open(temporary, "rb") as stream:
+      os.fsync(stream.fileno())
+    os.replace(temporary, path)
+  except BaseException:
+    with contextlib.suppress(OSError):
+      os.remove(temporary)
+    raise
+  fsync_directory(directory)
+
+
+def write_bytes(path: str, data: bytes):
+  """Replaces ``path`` with ``data`` atomically."""
+  with replacing(path) as temporary:
+    with open(temporary, "wb") as stream:
+      stream.write(data)
+
+
+def write_text(path: str, text: str):
+  write_bytes(path, text.encode())
+
+
+def write_json(path: str, value):
+  """Replaces ``path`` with ``value`` as indented JSON (NaN and Inf are refused)."""
+  write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
+
+
+def remove_temporaries(directory: str):
+  """Deletes what killed atomic writes left in ``directory`` (not in subdirectories)."""
+  if not os.path.isdir(directory):
+    return
+  for name in os.listdir(directory):
+    if name.startswith(TEMPORARY_PREFIX):
+      target = os.path.join(directory, name)
+      if os.path.isdir(target):
+        shutil.rmtree(target, ignore_errors=True)
+      else:
+        with contextlib.suppress(OSError):
+          os.remove(target)

@@ -18,6 +18,7 @@ SCRIPT = textwrap.dedent("""
     from tfib.training import strategies
     strategies.split_cpu(2)
     import tensorflow as tf
+    import tfib.training
     from tfib.training.resnet_training import TrainConfig, train_resnet
     config = TrainConfig(epochs=2, learning_rate=0.02, batch_size=32, width=2, depth=10, save_epochs="2",
                          max_train_examples=128, max_eval_examples=64)
@@ -25,7 +26,7 @@ SCRIPT = textwrap.dedent("""
     for name in ("default", "mirrored"):
       strategy = strategies.make_strategy(name)
       result = train_resnet(config, sys.argv[1] + "/" + name, strategy=strategy)
-      history = json.load(open(result.manifest_path))["history"]
+      history = tfib.training.training_history(result.run_dir)
       out[name] = {"replicas": strategy.num_replicas_in_sync,
                    "history": [entry["metrics"] for entry in history]}
     try:

@@ -1,6 +1,7 @@
 """train_resnet end to end on tiny networks and mnist5k subsets (in process)."""
 import dataclasses
 import glob
+import json
 import os
 import shutil
 
@@ -11,12 +12,11 @@ import tensorflow_datasets as tfds
 
 import tfib.training
 from tensorboard.plugins.hparams.metadata import SESSION_START_INFO_TAG
-from tfib import data, summaries
+from tfib import data, runs
 from tfib.layers import activation_model
-from tfib.training import event_files
+from tfib.runs import event_files
 from tfib.training.input_pipeline import IncompatibleDatasetError, load_image_data
 from tfib.training.resnet_training import TrainConfig, train_resnet
-from tfib.training.run_directory import ConfigMismatchError, CorruptCheckpointError
 
 TINY = TrainConfig(mode="classifier", dataset="mnist5k", epochs=3, batch_size=32, width=2,
                    depth=10, save_epochs="0,1,2,5,10", max_train_examples=128,
@@ -28,22 +28,25 @@ def _steps(logdir, tag):
 
 
 def _hparams_sessions(logdir):
-  return sum(tag == SESSION_START_INFO_TAG for tag, _ in summaries.written_points(logdir))
+  return sum(tag == SESSION_START_INFO_TAG for tag in event_files.read_tensors(logdir))
+
+
+def _manifest(run_dir):
+  with open(os.path.join(run_dir, "manifest.json")) as stream:
+    return json.load(stream)
 
 
 def _assert_consistent(run_dir, last_epoch, saved):
-  """Every epoch once in the manifest and in TensorBoard; the saved networks on disk."""
-  manifest = tfib.training.read_manifest(run_dir)
-  assert manifest["last_epoch"] == last_epoch
-  assert [e["epoch"] for e in manifest["history"]] == list(range(last_epoch + 1))
+  """Every epoch once in the history and in TensorBoard; the saved networks on disk."""
+  history = tfib.training.training_history(run_dir)
+  assert [e["epoch"] for e in history] == list(range(last_epoch + 1))
   assert tfib.training.saved_epochs(run_dir) == saved
   assert sorted(os.listdir(os.path.join(run_dir, "checkpoints"))) == [
       f"epoch_{epoch:04d}.keras" for epoch in saved]
-  logdir = os.path.join(run_dir, "tensorboard")
-  assert _steps(os.path.join(logdir, "eval"), "loss") == list(range(last_epoch + 1))
-  assert _steps(os.path.join(logdir, "train"), "loss") == list(range(1, last_epoch + 1))
-  assert _steps(os.path.join(logdir, "train"), "learning_rate") == list(range(last_epoch + 1))
-  return manifest
+  assert _steps(os.path.join(run_dir, "eval"), "loss") == list(range(last_epoch + 1))
+  assert _steps(os.path.join(run_dir, "train"), "loss") == list(range(1, last_epoch + 1))
+  assert _steps(os.path.join(run_dir, "train"), "learning_rate") == list(range(last_epoch + 1))
+  return history
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +66,13 @@ def test_classifier_run_keeps_the_scheduled_networks(classifier_run):
   run_dir, result = classifier_run
   assert result.resumed_from is None and result.last_epoch == 3
   assert result.saved_epochs == [0, 1, 2, 3]
-  manifest = _assert_consistent(run_dir, 3, [0, 1, 2, 3])
-  assert manifest["finished"] and manifest["dataset"]["image_shape"] == [28, 28, 1]
-  assert manifest["model"]["capture_layers"] == ["h1", "h2", "h3", "h4"]
-  assert _hparams_sessions(os.path.join(run_dir, "tensorboard", "train")) == 1
-  assert set(manifest["checkpoints"][-1]["metrics"]) == {
+  history = _assert_consistent(run_dir, 3, [0, 1, 2, 3])
+  manifest = _manifest(run_dir)
+  assert manifest["program"] == "tfib-train"
+  assert manifest["config"]["dataset"]["image_shape"] == [28, 28, 1]
+  assert manifest["config"]["model"]["capture_layers"] == ["h1", "h2", "h3", "h4"]
+  assert _hparams_sessions(os.path.join(run_dir, "train")) == 1
+  assert set(runs.saved_networks(run_dir)[3]["metrics"]) == {
       "train_loss", "train_accuracy", "eval_loss", "eval_accuracy", "learning_rate"}
   # The file of epoch 2 is the network of epoch 2: it reproduces that epoch's eval loss.
   heldout = load_image_data("mnist5k", max_train_examples=128, max_eval_examples=64)
@@ -75,7 +80,7 @@ def test_classifier_run_keeps_the_scheduled_networks(classifier_run):
   logits = network(heldout.eval_images.astype(np.float32) / 255.0, training=False)
   loss = keras.losses.sparse_categorical_crossentropy(heldout.eval_labels, logits,
                                                       from_logits=True)
-  np.testing.assert_allclose(float(np.mean(loss)), manifest["history"][2]["metrics"]["eval_loss"],
+  np.testing.assert_allclose(float(np.mean(loss)), history[2]["metrics"]["eval_loss"],
                              rtol=1e-4)
   assert [h.shape[-1] for h in activation_model(network)(heldout.eval_images[:2] / 255.0)] == [
       2, 4, 8, 16]
@@ -91,14 +96,16 @@ def test_a_finished_run_is_not_trained_again(classifier_run, tmp_path):
 def test_another_configuration_is_refused_unless_forced(classifier_run, tmp_path):
   copy = _copy(classifier_run[0], tmp_path)
   longer = dataclasses.replace(TINY, epochs=5)
-  with pytest.raises(ConfigMismatchError, match="epochs: 3 in the run, 5 now"):
+  with pytest.raises(runs.ConfigMismatchError, match="train.epochs: 3 in the run, 5 now"):
     train_resnet(longer, copy)
   result = train_resnet(longer, copy, force_resume=True)
   assert result.resumed_from == 3
-  manifest = _assert_consistent(copy, 5, [0, 1, 2, 3, 5])
-  assert manifest["config"]["epochs"] == 5
-  assert manifest["config_changes"][0]["previous"]["epochs"] == 3
-  assert _hparams_sessions(os.path.join(copy, "tensorboard", "train")) == 1
+  _assert_consistent(copy, 5, [0, 1, 2, 3, 5])
+  manifest = _manifest(copy)
+  assert manifest["config"]["train"]["epochs"] == 5
+  assert manifest["config_changes"][0]["previous"]["train"]["epochs"] == 3
+  assert manifest["config_changes"][0]["after_step"] == 3
+  assert _hparams_sessions(os.path.join(copy, "train")) == 1
   result = train_resnet(TINY, copy, overwrite=True)
   assert result.resumed_from is None
   _assert_consistent(copy, 3, [0, 1, 2, 3])
@@ -110,8 +117,8 @@ def test_a_corrupt_resume_state_is_reported_and_the_previous_one_still_works(
   (data_file,) = glob.glob(os.path.join(copy, "resume", "ckpt-3.data-*"))
   with open(data_file, "r+b") as stream:
     stream.truncate(os.path.getsize(data_file) // 2)
-  with pytest.raises(CorruptCheckpointError,
-                     match="ckpt-3 is corrupt.*ckpt-2 is still there.*fall_back"):
+  with pytest.raises(runs.CorruptStateError,
+                     match="ckpt-3 cannot be read.*ckpt-2 is still there.*fall_back"):
     train_resnet(TINY, copy)
   result = train_resnet(TINY, copy, fall_back_on_corrupt=True)
   assert result.resumed_from == 2
@@ -127,10 +134,10 @@ def test_autoencoder_logs_reconstruction_error_and_images(tmp_path):
                                  "eval_reconstruction_error", "learning_rate"}
   np.testing.assert_allclose(result.metrics["eval_reconstruction_error"],
                              255 * np.sqrt(result.metrics["eval_loss"]), rtol=1e-5)
-  images = event_files.read_images(os.path.join(result.logdir, "eval"))["reconstructions"]
+  images = event_files.read_images(os.path.join(result.run_dir, "eval"))["reconstructions"]
   assert [step for step, _ in images] == [0, 1]
   assert images[0][1].shape == (2 * 28, 8 * 28, 1)
-  assert _steps(os.path.join(result.logdir, "eval"), "reconstruction_error") == [0, 1]
+  assert _steps(os.path.join(result.run_dir, "eval"), "reconstruction_error") == [0, 1]
   network = tfib.training.load_checkpoint(result.run_dir, 1)
   assert network.output_shape == (None, 28, 28, 1)
 
@@ -171,8 +178,8 @@ def test_bad_settings(tmp_path, change, message):
 
 def test_jit_compiled_steps_train_the_same_network(classifier_run, tmp_path):
   compiled = train_resnet(TINY, str(tmp_path / "jit"), jit_compile=True)
-  plain = tfib.training.read_manifest(classifier_run[0])["history"]
-  for epoch, entry in enumerate(tfib.training.read_manifest(compiled.run_dir)["history"]):
+  plain = tfib.training.training_history(classifier_run[0])
+  for epoch, entry in enumerate(tfib.training.training_history(compiled.run_dir)):
     for name, value in entry["metrics"].items():
       if name.endswith("accuracy"):  # Discrete: a borderline example may flip.
         assert abs(value - plain[epoch]["metrics"][name]) <= 2 / 64 + 1e-9, (name, epoch)

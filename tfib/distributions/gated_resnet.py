@@ -86,7 +86,7 @@ class GatedResidualBlock(keras.layers.Layer):
     self.condition_nin = (
         sc.NetworkInNetwork(2 * self.num_filters, self.use_weight_norm, init_scale=0.1,
                             name="condition") if self.conditional else None)
-    self.seed_generator = (keras.random.SeedGenerator(name="dropout_seed")
+    self.seed_generator = (keras.random.SeedGenerator(name=f"{self.name}_dropout_seed")
                            if self.dropout_p > 0 else None)
 
   def build(self, input_shape=None):

@@ -13,34 +13,54 @@ on a held-out split, in nats.
   in, so the XLA and the plain-graph steps see the same pairs, whatever the number of
   steps per call (the channel noise is drawn inside the step, and XLA's stream differs
   from the graph's). Calls end at every evaluation, so the schedule below is unchanged.
+  Every draw is a function of (seed, step): the split of ``default_rng([seed, 0])``, the
+  batches of `tfib.data.epoch_order.step_batch`, the shuffles of ``default_rng([seed, 2,
+  step])``, the noise of the stateless seed (seed, step). A fit resumed at step k therefore
+  continues exactly as the uninterrupted fit did.
 * The samples are split once into a training part and a held-out part. Every
   ``eval_every`` steps the bound is evaluated on the held-out part (the mean over its full
-  batches, each with fresh marginal shuffles). The running mean of the last ``num_last``
-  evaluations is tracked; training stops when it has not improved for ``patience``
-  evaluations (the critic has started to overfit, or has converged), or after
-  ``max_steps``.
-* The estimate is the best of those running means: the mean of ``num_last`` consecutive
-  held-out evaluations — the last ones before held-out performance stopped improving, or
-  simply the last ones if it never did — and its spread is their standard deviation.
-  (Picking the best window biases the estimate up by about spread / sqrt(num_last) at
-  most; overfitting would bias the last evaluations down by far more.)
+  batches, each with fresh marginal shuffles), and training stops by held-out early
+  stopping (`tfib.estimators.early_stopping`) or after ``max_steps``; the estimate is the
+  best running mean of ``num_last`` held-out evaluations.
+* Resuming: `CriticTrainer.fit` takes a ``checkpoint`` (see `FitCheckpoint`) that restores
+  the trainer's `trackables` — critic, optimizer, the bound's state, and the progress (step
+  and history, as JSON) — and saves them every few evaluations and at the end.
 * A non-finite training loss or held-out value stops training with `TrainingDiverged`,
   which says at which step and why (the first non-finite step of a call, exactly); no
   number is reported for a diverged run.
 """
 import dataclasses
+import json
 import math
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Protocol, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfib.data import epoch_order
 from tfib.estimators import base
 from tfib.estimators.critics import pair_scores, score_matrix
+from tfib.estimators.early_stopping import EarlyStopping
 from tfib.estimators.variational_bounds import Bound
 
-__all__ = ["CriticFit", "CriticTrainer", "TrainingDiverged", "check_pairs"]
+__all__ = ["CriticFit", "CriticTrainer", "FitCheckpoint", "TrainingDiverged", "check_pairs"]
+
+
+class FitCheckpoint(Protocol):
+  """Where a fit keeps its resume state (e.g. a `tfib.runs.Run`, through tfib-mine).
+
+  ``restore(trackables)`` loads the newest saved state into ``trackables`` (if any);
+  ``save(step)`` saves them as the state of ``step``; ``every``: evaluations between saves.
+  """
+
+  every: int
+
+  def restore(self, trackables: Dict[str, object]) -> None:
+    ...
+
+  def save(self, step: int) -> None:
+    ...
 
 
 class TrainingDiverged(FloatingPointError):
@@ -94,14 +114,6 @@ def check_pairs(x, z, batch_size: int, held_out_fraction: float):
   return x.astype(np.float32), z.astype(np.float32), num - num_held, num_held
 
 
-def _epoch_batches(rng, num_samples: int, batch_size: int):
-  """Batch indices, epoch after epoch: a fresh permutation cut into full batches."""
-  while True:
-    order = rng.permutation(num_samples)
-    for k in range(num_samples // batch_size):
-      yield order[k * batch_size:(k + 1) * batch_size]
-
-
 class CriticTrainer:
   """Trains ``critic`` on ``bound`` with Adam; see the module docstring.
 
@@ -134,7 +146,8 @@ class CriticTrainer:
     self.steps_per_call = int(steps_per_call)
     self.optimizer = keras.optimizers.Adam(self.learning_rate)
     self._built = False
-    self._rng = np.random.default_rng([self.seed, 1])
+    # The progress of `fit` (JSON: step, histories, stop reason), part of the resume state.
+    self.progress = tf.Variable("", dtype=tf.string, trainable=False, name="fit_progress")
     self._train_fn = tf.function(self._train_steps, jit_compile=self.jit_compile)
     self._eval_fn = tf.function(self._eval_step, jit_compile=self.jit_compile)
 
@@ -224,11 +237,22 @@ class CriticTrainer:
       self.build(np.shape(x_all)[1], np.shape(z_all)[1])
     count = indices.shape[0]
     if perms is None:
-      perms = np.stack([self._rng.permutation(self.batch_size) for _ in range(count)])
+      perms = np.stack([self.shuffle(first_step + k) for k in range(count)])
     seeds = np.stack([np.full(count, self.seed), first_step + np.arange(count)], axis=1)
     losses, values = self._train_fn(x_all, z_all, indices, np.asarray(perms, np.int32),
                                     seeds.astype(np.int32))
     return losses.numpy(), values.numpy()
+
+  def shuffle(self, step: int) -> np.ndarray:
+    """The permutation of batch positions that makes step ``step``'s shuffled pairs."""
+    return np.random.default_rng([self.seed, 2, int(step)]).permutation(self.batch_size)
+
+  def trackables(self) -> Dict[str, object]:
+    """What a resume state of this trainer holds (build it first)."""
+    state = {"critic": self.critic, "optimizer": self.optimizer, "progress": self.progress}
+    if self.bound.state():
+      state["bound"] = tf.train.Checkpoint(**self.bound.state())
+    return state
 
   def train_step(self, x_all, z_all, indices, step: int, perm=None):
     """One step on the batch ``x_all[indices]``; returns (loss, bound) in nats."""
@@ -249,34 +273,52 @@ class CriticTrainer:
 
   def fit(self, x, z, max_steps: int = 2000, eval_every: int = 50, patience: int = 10,
           held_out_fraction: float = 0.2, num_last: int = 5, min_delta: float = 0.0,
-          callback: Optional[Callable[[int, dict], None]] = None) -> CriticFit:
+          callback: Optional[Callable[[int, dict], None]] = None,
+          checkpoint: Optional[FitCheckpoint] = None) -> CriticFit:
     """Trains on paired samples x [N, ...], z [N, ...] and returns the held-out estimate.
 
     ``callback(step, metrics)`` is called after each evaluation with the mean training
-    loss and bound since the last evaluation and the held-out bound (nats).
+    loss and bound since the last evaluation and the held-out bound (nats). With a
+    ``checkpoint``, a saved state is restored first and the fit continues from it (a
+    finished fit returns its result at once); the state is saved every
+    ``checkpoint.every`` evaluations and when training ends.
     """
     for name, value in (("max_steps", max_steps), ("eval_every", eval_every),
                         ("patience", patience), ("num_last", num_last)):
       if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}.")
     x, z, num_train, num_held = check_pairs(x, z, self.batch_size, held_out_fraction)
-    rng = np.random.default_rng(self.seed)
-    order = rng.permutation(x.shape[0])
+    order = np.random.default_rng([self.seed, 0]).permutation(x.shape[0])
     held, train = order[:num_held], order[num_held:]
     x_train, z_train = tf.constant(x[train]), tf.constant(z[train])
     x_held, z_held = tf.constant(x[held]), tf.constant(z[held])
     self.build(x.shape[1], z.shape[1])
     self.bound.reset()
+    self.progress.assign("")
+    if checkpoint is not None:
+      checkpoint.restore(self.trackables())
+    progress = json.loads(self.progress.numpy().decode() or "{}")
+    step = progress.get("step", 0)
+    history = [tuple(h) for h in progress.get("history", [])]
+    train_history = [tuple(h) for h in progress.get("train_history", [])]
+    stopping, _ = EarlyStopping.replay([v for _, v in history], patience, num_last, min_delta)
+    stop_reason = progress.get("stop_reason")
 
-    history, train_history = [], []
-    best, best_index, evals_since_best, step = -math.inf, 0, 0, 0
+    def commit():
+      self.progress.assign(json.dumps({"step": step, "history": history,
+                                       "train_history": train_history,
+                                       "stop_reason": stop_reason}))
+      checkpoint.save(step)
+
     losses, values = [], []
-    stop_reason = f"reached max_steps={max_steps}"
-    batches = _epoch_batches(rng, num_train, self.batch_size)
-    while step < max_steps:
+    while stop_reason is None:
+      if step >= max_steps:
+        stop_reason = f"reached max_steps={max_steps}"
+        break
       count = min(self.steps_per_call, max_steps - step, eval_every - step % eval_every)
-      chunk_losses, chunk_values = self.train_steps(
-          x_train, z_train, np.stack([next(batches) for _ in range(count)]), step)
+      indices = np.stack([epoch_order.step_batch(num_train, self.batch_size, self.seed, s)
+                          for s in range(step, step + count)])
+      chunk_losses, chunk_values = self.train_steps(x_train, z_train, indices, step)
       bad = np.flatnonzero(~np.isfinite(chunk_losses))
       if bad.size:
         step += int(bad[0]) + 1
@@ -297,30 +339,24 @@ class CriticTrainer:
             f"{held_value}. No estimate is reported.", step, history)
       history.append((step, held_value))
       train_history.append((step, float(np.mean(values)), float(np.mean(losses))))
+      losses, values = [], []
       if callback is not None:
         callback(step, {"train_loss": train_history[-1][2],
                         "train_bound": train_history[-1][1], "held_out_bound": held_value})
-      losses, values = [], []
-      if len(history) < num_last:  # Windows start once num_last evaluations exist.
-        best_index = len(history) - 1
-        continue
-      running = float(np.mean([v for _, v in history[-num_last:]]))
-      if running > best + min_delta:
-        best, best_index, evals_since_best = running, len(history) - 1, 0
-      else:
-        evals_since_best += 1
-        if evals_since_best >= patience:
-          stop_reason = (f"early stopping at step {step}: the held-out running mean has not "
-                         f"improved in {patience} evaluations (best {best:.4f} nats at "
-                         f"step {history[best_index][0]})")
-          break
+      if stopping.add(held_value):
+        best = history[stopping.best_index]
+        stop_reason = (f"early stopping at step {step}: the held-out running mean has not "
+                       f"improved in {patience} evaluations (best {stopping.best:.4f} nats at "
+                       f"step {best[0]})")
+      elif checkpoint is not None and len(history) % checkpoint.every == 0:
+        commit()
+    if checkpoint is not None and progress.get("stop_reason") is None:
+      commit()
 
-    last = tuple(value for _, value in history[max(0, best_index + 1 - num_last):
-                                                 best_index + 1])
+    estimate, spread = stopping.estimate()
     return CriticFit(
-        bound=self.bound.name, estimate=float(np.mean(last)),
-        spread=float(np.std(last, ddof=1)) if len(last) > 1 else 0.0, last_values=last,
-        history=tuple(history), train_history=tuple(train_history), steps=step,
-        stop_reason=stop_reason, ceiling=self.bound.ceiling(self.batch_size),
-        batch_size=self.batch_size, num_train=num_train, num_held_out=num_held)
-
+        bound=self.bound.name, estimate=estimate, spread=spread,
+        last_values=stopping.window(), history=tuple(history),
+        train_history=tuple(train_history), steps=step, stop_reason=stop_reason,
+        ceiling=self.bound.ceiling(self.batch_size), batch_size=self.batch_size,
+        num_train=num_train, num_held_out=num_held)

@@ -162,14 +162,15 @@ class VariationalEstimator(base.Estimator):
     raise TypeError(f"critic must be a name, a Keras model or a callable returning one; "
                     f"got {type(self.critic).__name__}.")
 
-  def _fit(self, x, z, critic, x_noise_std=0.0, z_noise_std=0.0, callback=None) -> CriticFit:
+  def _fit(self, x, z, critic, x_noise_std=0.0, z_noise_std=0.0, callback=None,
+           checkpoint=None) -> CriticFit:
     trainer = CriticTrainer(
         make_bound(self.bound_name, **self.bound_params), critic, self.batch_size,
         self.learning_rate, x_noise_std=x_noise_std, z_noise_std=z_noise_std,
         jit_compile=self.jit_compile, seed=self.seed, steps_per_call=self.steps_per_call)
     return trainer.fit(x, z, max_steps=self.max_steps, eval_every=self.eval_every,
                        patience=self.patience, held_out_fraction=self.held_out_fraction,
-                       num_last=self.num_last, callback=callback)
+                       num_last=self.num_last, callback=callback, checkpoint=checkpoint)
 
   @staticmethod
   def _fit_extras(fit: CriticFit, prefix: str) -> Dict[str, Any]:
@@ -183,15 +184,19 @@ class VariationalEstimator(base.Estimator):
         f"{prefix}held_out_samples": fit.num_held_out,
     }
 
-  def fit_pair(self, x, z, callback=None) -> CriticFit:
-    """Trains a critic on paired samples and returns the fit (nats, with its history)."""
+  def fit_pair(self, x, z, callback=None, checkpoint=None) -> CriticFit:
+    """Trains a critic on paired samples and returns the fit (nats, with its history).
+
+    ``checkpoint``: a `critic_training.FitCheckpoint` to resume from and save to.
+    """
     x = base.as_finite_activations(x, "x samples")
     z = base.as_finite_activations(z, "z samples")
-    return self._fit(x, z, self._new_critic(allow_instance=True), callback=callback)
+    return self._fit(x, z, self._new_critic(allow_instance=True), callback=callback,
+                     checkpoint=checkpoint)
 
-  def estimate_pair(self, x, z, callback=None) -> MIEstimate:
+  def estimate_pair(self, x, z, callback=None, checkpoint=None) -> MIEstimate:
     """I(X;Z) in bits from paired samples x [N, ...], z [N, ...], reported as ``i_xt``."""
-    fit = self.fit_pair(x, z, callback=callback)
+    fit = self.fit_pair(x, z, callback=callback, checkpoint=checkpoint)
     extras = {"quantity": "I(X;Z)", "estimate_nats": fit.estimate,
               "spread_nats": fit.spread}
     extras.update(self._fit_extras(fit, ""))

@@ -134,6 +134,10 @@ class Bound:
   def reset(self):
     """Forgets any state carried across training steps."""
 
+  def state(self) -> Dict[str, tf.Variable]:
+    """The variables carried across training steps (a resume state holds them)."""
+    return {}
+
 
 class MINE(Bound):
   """Donsker–Varadhan bound trained with the bias-corrected (moving-average) gradient.
@@ -180,6 +184,9 @@ class MINE(Bound):
   def reset(self):
     self._log_ema.assign(0.0)
     self._started.assign(False)
+
+  def state(self):
+    return {"log_partition_ema": self._log_ema, "ema_started": self._started}
 
 
 class MINEf(Bound):

@@ -6,8 +6,8 @@ with different ``--seed`` see the same split) and its last ``BUILTIN_EVAL_FRACTI
 ``max_train_examples``/``max_eval_examples`` take a fixed random subset.
 
 Order and augmentation are pure functions of (seed, epoch): epoch e visits the training
-images in the permutation drawn by ``numpy.random.default_rng([seed, e])``, and each image's
-augmentation uses stateless random ops seeded from the same generator. A resumed run therefore
+images in the permutation of `tfib.data.epoch_order.permutation` (seed, e), and each image's
+augmentation uses stateless random ops seeded by ``numpy.random.default_rng([seed, e, 1])``. A resumed run therefore
 sees exactly the batches the uninterrupted run would have seen, with no RNG state to save.
 
 Pipeline. Images stay uint8 in memory; each epoch maps the permuted indices to images
@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfib import data as tfib_data
+from tfib.data import epoch_order as run_order
 
 __all__ = ["ImageData", "IncompatibleDatasetError", "eval_dataset", "load_image_data",
            "train_dataset"]
@@ -111,9 +112,9 @@ def steps_per_epoch(num_examples: int, global_batch_size: int) -> int:
 
 def epoch_order(num_examples: int, seed: int, epoch: int):
   """(permutation [N], augmentation seeds [N, 2] int32) of the 1-based ``epoch``."""
-  rng = np.random.default_rng([int(seed), int(epoch)])
-  order = rng.permutation(num_examples)
-  seeds = rng.integers(0, 2 ** 31 - 1, size=(num_examples, 2), dtype=np.int64)
+  order = run_order.permutation(num_examples, seed, epoch)
+  seeds = np.random.default_rng([int(seed), int(epoch), 1]).integers(
+      0, 2 ** 31 - 1, size=(num_examples, 2), dtype=np.int64)
   return order.astype(np.int64), seeds.astype(np.int32)
 
 

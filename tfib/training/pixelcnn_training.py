@@ -27,19 +27,23 @@ takes on the same batch, up to the order of floating-point sums. The Polyak aver
 step counter are updated once, after the replicas, in cross-replica context. Dropout draws
 different masks on different replicas (`gated_resnet._replica_key`).
 
-Checkpoints hold the network, the averaged network, the optimizer state and the step; a
-trainer built with a ``checkpoint_dir`` that holds one resumes from the latest, under any
-strategy.
+Checkpoints (a `tfib.runs.resume_state.ResumeState`) hold the network, the averaged network, the
+optimizer state and the step, each variable under its path in the network
+(``init_u.kernel``, ``down_u_0.conv1.g``, ``adam.init_u_kernel_momentum``, ...); a trainer
+built with a ``checkpoint_dir`` that holds one resumes from the latest, under any strategy.
+`fit` draws its batches as a function of (seed, step) (`tfib.data.epoch_order.step_batch`),
+so a resumed fit takes the steps the uninterrupted one took.
 """
-import os
 from typing import Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfib.data import epoch_order
 from tfib.distributions.pixel_cnn import PixelCNN
 from tfib.distributions.pixelcnn_network import PixelCNNNetwork
+from tfib.runs.resume_state import ResumeState
 
 __all__ = ["PixelCNNTrainer"]
 
@@ -50,8 +54,22 @@ def _bits_per_dim(dist, images, conditional_input, training):
   return -tf.reduce_sum(logp, [-2, -1]) / (float(np.prod(dist.image_shape)) * np.log(2.0))
 
 
-def _variables_by_name(variables):
-  return {f"v{i:04d}": v for i, v in enumerate(variables)}
+def _variables_by_path(variables, *prefixes: str):
+  """{name: variable}, the name being the variable's path without the ``prefixes`` (the
+  instance names Keras numbers, such as "pixel_cnn_network_3" or "adam_2"), "/" written
+  "."."""
+  named = {}
+  for variable in variables:
+    path = variable.path
+    for prefix in prefixes:
+      for start in (f"{prefix}/", f"{prefix}_"):
+        if path.startswith(start):
+          path = path[len(start):]
+    name = path.replace("/", ".")
+    if name in named:
+      raise ValueError(f"Two variables share the checkpoint name {name!r}.")
+    named[name] = variable
+  return named
 
 
 def _check_created_in_scope(strategy, variables, what):
@@ -121,20 +139,24 @@ class PixelCNNTrainer:
     else:
       self._train_step = tf.function(self._step_fn, jit_compile=jit_compile)
     self._eval_fns = {}
-    # Keras 3 layers keep sublayers in lists that tf.train.Checkpoint does not follow, so
-    # the checkpoint names every variable itself, by position (stable for a configuration;
-    # Keras' paths carry instance counters such as "pixel_cnn_network_3"). Variables include
-    # the dropout seed states, so a resumed run continues exactly as the original would.
-    self.checkpoint = tf.train.Checkpoint(
-        network=_variables_by_name(self.network.variables),
-        ema_network=_variables_by_name(self.ema_network.variables),
-        optimizer=_variables_by_name(self.optimizer.variables), step=self.step)
-    self.manager = None
+    self.state = None
     if checkpoint_dir is not None:
-      self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep)
+      self.state = ResumeState(checkpoint_dir, self.trackables(), keep=max_to_keep)
       self.restore()
     self._pending_data_init = (bool(data_init) and self.network.use_weight_norm
                                and int(self.step.numpy()) == 0)
+
+  def trackables(self):
+    """What a resume state holds: every variable by its path in the network (Keras 3 keeps
+    sublayers in lists tf.train.Checkpoint does not follow, and numbers instance names), so a
+    checkpoint says which weight is which. The dropout seed states are included, so a
+    resumed run continues exactly as the original would."""
+    return {
+        "network": _variables_by_path(self.network.variables, self.network.path),
+        "ema_network": _variables_by_path(self.ema_network.variables, self.ema_network.path),
+        "optimizer": _variables_by_path(self.optimizer.variables, self.optimizer.name,
+                                        self.network.path),
+        "step": self.step}
 
   # --- steps --------------------------------------------------------------------------
 
@@ -250,19 +272,23 @@ class PixelCNNTrainer:
 
   def fit(self, images, conditional_input=None, steps: int = 100, batch_size: int = 32,
           seed: int = 0, log_every: int = 0, save_every: int = 0):
-    """``steps`` steps on random global batches of arrays; returns the list of bits/dim."""
+    """``steps`` more steps on global batches of arrays; returns the list of bits/dim.
+
+    The batch of trainer step s is `epoch_order.step_batch` (N, batch_size, seed, s): each
+    epoch a fresh permutation, cut into full batches.
+    """
     images = np.asarray(images, np.float32)
     self.distribution._check_value(images)  # pylint: disable=protected-access
-    rng, history = np.random.default_rng(seed), []
+    history = []
     for _ in range(steps):
-      index = rng.integers(0, len(images), batch_size)
+      index = epoch_order.step_batch(len(images), batch_size, seed, int(self.step.numpy()))
       h = None if conditional_input is None else np.asarray(conditional_input[index],
                                                             np.float32)
       history.append(float(self._run_step(images[index], h)))
       step = int(self.step.numpy())
       if log_every and step % log_every == 0:
         print(f"step {step}: {history[-1]:.4f} bits/dim", flush=True)
-      if save_every and self.manager is not None and step % save_every == 0:
+      if save_every and self.state is not None and step % save_every == 0:
         self.save()
     return history
 
@@ -270,21 +296,23 @@ class PixelCNNTrainer:
 
   def save(self) -> str:
     """Writes a checkpoint (needs ``checkpoint_dir``); returns its path."""
-    if self.manager is None:
+    if self.state is None:
       raise ValueError("PixelCNNTrainer was built without checkpoint_dir; nothing to save to.")
-    return self.manager.save(checkpoint_number=int(self.step.numpy()))
+    return self.state.save(int(self.step.numpy()))
 
   def restore(self, path: Optional[str] = None) -> int:
-    """Restores ``path`` or the latest checkpoint in ``checkpoint_dir``; returns the step."""
-    path = path or (self.manager.latest_checkpoint if self.manager else None)
+    """Restores ``path``, or the newest readable checkpoint in ``checkpoint_dir``; returns
+    the step."""
     if path is None:
-      return int(self.step.numpy())
-    if not tf.io.gfile.exists(path + ".index"):
-      raise FileNotFoundError(f"no checkpoint at {path!r}.")
-    self.checkpoint.restore(path).assert_existing_objects_matched()
+      if self.state is None or self.state.restore()[0] is None:
+        return int(self.step.numpy())
+    else:
+      if not tf.io.gfile.exists(path + ".index"):
+        raise FileNotFoundError(f"no checkpoint at {path!r}.")
+      tf.train.Checkpoint(**self.trackables()).restore(path).assert_existing_objects_matched()
     self._pending_data_init = False  # Restored weights are never re-initialised.
     return int(self.step.numpy())
 
   @property
   def checkpoint_dir(self) -> Optional[str]:
-    return None if self.manager is None else os.fspath(self.manager.directory)
+    return None if self.state is None else self.state.directory

@@ -1,21 +1,20 @@
 """Training a ResNet classifier or autoencoder into a run directory, resumably.
 
-`train_resnet(config, run_dir)` is what `tfib-train` runs. Each epoch k (epoch 0 being the
-initialisation) ends in this order:
+`train_resnet(config, run_dir)` is what `tfib-train` runs, through the one run mechanism
+(`tfib.runs.Run`). Epoch k (epoch 0 being the initialisation) ends in this order:
 
-  1. TensorBoard summaries of step k are written and flushed;
-  2. if k is a save epoch, the network is saved to ``checkpoints/epoch_k.keras``;
-  3. the manifest gets epoch k's metrics (and checkpoint entry) and is replaced atomically;
-  4. the resume state (network, optimizer, epoch counter = k) is saved.
+  1. TensorBoard summaries of step k (``train/``, ``eval/``);
+  2. if k is a save epoch, the network, to ``checkpoints/epoch_k.keras`` (``networks.jsonl``);
+  3. epoch k's metrics, to the journal ``history.jsonl``;
+  4. the commit of step k: the resume state (network, optimizer, epoch counter = k).
 
-A run killed anywhere restarts from the last resume state, say after epoch j, and first
-rolls everything else back to j: summaries of steps > j are cut from the event files, and
-manifest entries and saved networks of epochs > j are removed. Epochs j+1.. then run again
-on exactly the same batches (see `tfib.training.input_pipeline`), so no checkpoint,
-TensorBoard step or manifest entry is lost or written twice.
+A run killed anywhere restarts from the last resume state, say after epoch j, and the run
+rolls everything else back to j: summaries of steps > j, history records and saved networks
+of epochs > j. Epochs j+1.. then run again on exactly the same batches (see
+`tfib.training.input_pipeline`), so no network, TensorBoard step or history record is lost or
+written twice, and the finished run equals an uninterrupted one.
 """
 import dataclasses
-import os
 import time
 from typing import Dict, List, Optional
 
@@ -23,63 +22,27 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
-from tfib import models, summaries
+from tfib import models, runs
 from tfib.models import resnet as resnet_module
 from tfib.layers import captured_layer_names
+from tfib.runs import tensorboard
 from tfib.training import input_pipeline, optimization, strategies
 from tfib.training.checkpoint_schedule import parse_save_epochs
-from tfib.training.run_directory import (CorruptCheckpointError, RunDirectory,
-                                         RunDirectoryError)
-from tfib.training.train_config import TrainConfig
+from tfib.training.train_config import HISTORY, PROGRAM, TrainConfig
 from tfib.training.train_loop import TrainLoop
 
 __all__ = ["TrainConfig", "TrainResult", "train_resnet"]
 
-RESUME_STATES_KEPT = 2
 NUM_RECONSTRUCTIONS = 8
 
 
 @dataclasses.dataclass
 class TrainResult:
   run_dir: str
-  manifest_path: str
-  logdir: str
   last_epoch: int
   saved_epochs: List[int]
   resumed_from: Optional[int]  # The epoch the run continued after, None for a new run.
   metrics: Dict[str, float]  # Of the last epoch.
-
-
-def _restore(loop: TrainLoop, manager: tf.train.CheckpointManager, fall_back: bool):
-  """Restores the newest readable resume state.
-
-  Returns its epoch (None if there is no state) and the paths of the newer, corrupt states
-  skipped to reach it (only with ``fall_back``).
-  """
-  latest = manager.latest_checkpoint
-  candidates = ([latest] if latest else []) + [
-      path for path in reversed(manager.checkpoints) if path != latest]
-  for index, path in enumerate(candidates):
-    try:
-      loop.checkpoint.restore(path).assert_existing_objects_matched()
-    except Exception as error:  # pylint: disable=broad-except  (DataLoss, IndexError, ...)
-      reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-      earlier = candidates[index + 1:]
-      if not fall_back:
-        hint = (f"the previous resume state {os.path.basename(earlier[0])} is still there: "
-                "rerun with --on_corrupt_checkpoint=fall_back to continue from it, or"
-                if earlier else "there is no earlier resume state:")
-        raise CorruptCheckpointError(
-            f"The resume state {path} is corrupt ({reason}); {hint} --overwrite to start "
-            "the run again.") from error
-      logging.warning("Resume state %s is corrupt (%s); trying the previous one.", path,
-                      reason)
-      continue
-    return int(loop.epoch.numpy()), candidates[:index]
-  if candidates:
-    raise CorruptCheckpointError(f"No resume state in {manager.directory} can be read; "
-                                 "--overwrite to start the run again.")
-  return None, []
 
 
 def _write_summaries(writers, epoch: int, metrics: Dict[str, float],
@@ -113,27 +76,20 @@ def train_resnet(config: TrainConfig, run_dir: str,
   """Trains (or continues) the run of ``config`` in ``run_dir``; see the module docstring.
 
   Raises ValueError for bad settings or data that do not fit (IncompatibleDatasetError),
-  `tfib.data.DatasetUnavailableError` for data that cannot be loaded, ConfigMismatchError
-  for a run directory made by another configuration (unless ``force_resume``; ``overwrite``
-  deletes the old run first), CorruptCheckpointError for an unreadable resume state (unless
-  ``fall_back_on_corrupt``, which continues from the newest readable one).
+  `tfib.data.DatasetUnavailableError` for data that cannot be loaded,
+  `tfib.runs.ConfigMismatchError` for a run directory made by another configuration
+  (unless ``force_resume``; ``overwrite`` deletes the old run first), `tfib.runs.RunError`
+  for a directory that is not a tfib-train run, `tfib.runs.CorruptStateError` for an
+  unreadable resume state (unless ``fall_back_on_corrupt``, which continues from the newest
+  readable one).
   """
   config.validate()
   resnet_module.stage_blocks(config.depth)  # Raises ValueError for an unknown depth.
   save_epochs = parse_save_epochs(config.save_epochs, config.epochs)
   strategy = strategy or tf.distribute.get_strategy()
-  chief = strategies.is_chief(strategy)
-  run = RunDirectory(run_dir)
-  manifest = None
-  if run.has_manifest():
-    manifest = run.read_manifest()  # Raises unless it is a tfib-train run directory.
-    if overwrite:
-      manifest = None
-    else:
-      manifest = run.check_config(manifest, config.as_dict(), force=force_resume)
-  elif not run.is_empty_or_own():
-    raise RunDirectoryError(f"{run.path} exists, holds other files and has no manifest: it "
-                            "is not a tfib-train run directory. Choose another --run_dir.")
+  run = runs.Run(run_dir, PROGRAM, overwrite=overwrite, force_resume=force_resume,
+                 fall_back=fall_back_on_corrupt, chief=strategies.is_chief(strategy))
+  run.declare("train", config.as_dict())
 
   data = input_pipeline.load_image_data(config.dataset, data_dir, config.max_train_examples,
                                         config.max_eval_examples)
@@ -142,12 +98,6 @@ def train_resnet(config: TrainConfig, run_dir: str,
   except ValueError as error:
     raise input_pipeline.IncompatibleDatasetError(
         f"Dataset {config.dataset!r} does not fit the ResNet: {error}") from None
-  if manifest is not None and list(manifest["dataset"]["image_shape"]) != list(
-      data.image_shape):
-    raise input_pipeline.IncompatibleDatasetError(
-        f"Dataset {config.dataset!r} has images of shape {data.image_shape}, but the network "
-        f"in {run.path} takes {tuple(manifest['dataset']['image_shape'])}: it cannot be "
-        "resumed on them.")
   replicas = strategy.num_replicas_in_sync
   if config.batch_size % replicas:
     raise ValueError(f"batch_size {config.batch_size} does not split over {replicas} "
@@ -160,11 +110,16 @@ def train_resnet(config: TrainConfig, run_dir: str,
       and not isinstance(strategy, tf.distribute.TPUStrategy)):
     raise ValueError("jit_compile with sync_batch_norm needs a single replica (XLA cannot "
                      "compile the cross-replica batch statistics): turn one of them off.")
+  held = run.open()["config"].get("dataset")
+  if held and list(held["image_shape"]) != list(data.image_shape):
+    raise input_pipeline.IncompatibleDatasetError(
+        f"Dataset {config.dataset!r} has images of shape {data.image_shape}, but the network "
+        f"in {run.path} takes {tuple(held['image_shape'])}: it cannot be resumed on them.")
+  run.declare("dataset", data.facts())
 
-  num_classes = manifest["dataset"]["num_classes"] if manifest else data.num_classes
   if config.mode == "classifier":
     build_model = lambda: models.resnet_classifier(  # pylint: disable=g-long-lambda
-        data.image_shape, num_classes, width=config.width, depth=config.depth,
+        data.image_shape, data.num_classes, width=config.width, depth=config.depth,
         sync_batch_norm=config.sync_batch_norm, seed=config.seed)
   else:
     build_model = lambda: models.resnet_autoencoder(  # pylint: disable=g-long-lambda
@@ -178,42 +133,12 @@ def train_resnet(config: TrainConfig, run_dir: str,
       lambda: optimization.build_optimizer(config.optimizer, schedule, config.momentum,
                                            config.weight_decay),
       config.batch_size, jit_compile=jit_compile)
-
-  facts = dict(
-      dataset=data.facts(), epochs=config.epochs, save_epochs=save_epochs,
-      steps_per_epoch=steps,
-      model={"name": loop.model.name, "parameters": int(loop.model.count_params()),
-             "capture_layers": captured_layer_names(loop.model)})
-  if manifest is None:
-    if chief:  # --overwrite, or leftovers of a run killed before its first manifest.
-      run.clear()
-    manifest = run.new_manifest(config.as_dict(), **facts)
-  else:
-    manifest.update(facts)  # A forced resume may change epochs and schedule.
-
-  if chief:
-    os.makedirs(run.resume_dir, exist_ok=True)
-    resume_dir = run.resume_dir
-  else:  # Other workers save too (the save is collective) but into a scratch directory.
-    resume_dir = os.path.join(run.resume_dir, f".{strategies.worker_id()}")
-  manager = tf.train.CheckpointManager(loop.checkpoint, run.resume_dir, RESUME_STATES_KEPT)
-  last, corrupt = _restore(loop, manager, fall_back_on_corrupt)
-  if not chief:
-    manager = tf.train.CheckpointManager(loop.checkpoint, resume_dir, 1)
-  resumed_from = last
-  if chief:
-    manifest = run.rollback(manifest, last)
-    manifest["finished"] = last is not None and last >= config.epochs
-    run.write_manifest(manifest)
-    if corrupt:  # Fell back: drop the corrupt states and make the good one the latest.
-      for path in corrupt:
-        for name in tf.io.gfile.glob(path + ".*"):
-          tf.io.gfile.remove(name)
-      manager.save(checkpoint_number=last)
-    writers = tuple(tf.summary.create_file_writer(os.path.join(run.logdir, name))
-                    for name in ("train", "eval"))
-  else:
-    writers = (tf.summary.create_noop_writer(), tf.summary.create_noop_writer())
+  run.declare("model", {"name": loop.model.name, "parameters": int(loop.model.count_params()),
+                        "capture_layers": captured_layer_names(loop.model)})
+  run.track(**loop.trackables())
+  last = run.start()
+  history = run.journal(HISTORY, step_key="epoch")
+  writers = (run.writer("train"), run.writer("eval"))
 
   train_images = tf.constant(data.train_images)
   train_labels = tf.constant(data.train_labels)
@@ -225,18 +150,15 @@ def train_resnet(config: TrainConfig, run_dir: str,
   def finish_epoch(epoch: int, metrics: Dict[str, float]):
     metrics["learning_rate"] = loop.learning_rate
     _write_summaries(writers, epoch, metrics, loop.reconstruction_grid(shown))
+    if epoch in save_epochs:
+      run.save_network(loop.model, epoch, f"checkpoints/epoch_{epoch:04d}.keras",
+                       metrics=metrics)
+    history.append([{"epoch": epoch, "metrics": metrics}])
     loop.epoch.assign(epoch)
-    if chief:
-      entry = run.save_network(loop.model, epoch) if epoch in save_epochs else None
-      run.record_epoch(manifest, epoch, metrics, entry)
-      manifest["finished"] = epoch == config.epochs
-      run.write_manifest(manifest)
-    manager.save(checkpoint_number=epoch)
+    run.commit(epoch)
 
   if last is None:
-    if chief:
-      with writers[0].as_default():  # Once, at the run's epoch 0 (rolled back on resume).
-        summaries.record_hparams(config.as_dict())
+    tensorboard.write_hparams(writers[0], config.as_dict())  # Step 0, rolled back with it.
     metrics = loop.evaluate(evaluation)
     finish_epoch(0, metrics)
     logging.info("epoch 0 (initialisation)  %s", _format(metrics))
@@ -246,7 +168,8 @@ def train_resnet(config: TrainConfig, run_dir: str,
   else:
     logging.info("Resuming %s after epoch %d.", run.path, last)
 
-  metrics = dict((manifest["history"][-1]["metrics"]) if manifest["history"] else {})
+  records = history.records()
+  metrics = dict(records[-1]["metrics"]) if records else {}
   for epoch in range(last + 1, config.epochs + 1):
     start = time.perf_counter()
     metrics = loop.train_epoch(train_images, train_labels, epoch, config.seed, config.augment,
@@ -256,12 +179,8 @@ def train_resnet(config: TrainConfig, run_dir: str,
     finish_epoch(epoch, metrics)
     logging.info("epoch %d/%d  %s  (%.1f s, %.0f images/s)", epoch, config.epochs,
                  _format(metrics), seconds, steps * config.batch_size / max(seconds, 1e-9))
-  for writer in writers:
-    writer.close()
-  if not chief and tf.io.gfile.exists(resume_dir):
-    tf.io.gfile.rmtree(resume_dir)
+  run.close()
   return TrainResult(
-      run_dir=run.path, manifest_path=run.manifest_path, logdir=run.logdir,
-      last_epoch=int(loop.epoch.numpy()),
-      saved_epochs=sorted(e["epoch"] for e in manifest["checkpoints"]),
-      resumed_from=resumed_from, metrics=metrics)
+      run_dir=run.path, last_epoch=int(loop.epoch.numpy()),
+      saved_epochs=sorted(runs.saved_networks(run.path)) if run.chief else [],
+      resumed_from=run.resumed_step, metrics=metrics)

@@ -12,8 +12,6 @@ import json
 import os
 from typing import Optional
 
-import tensorflow as tf
-
 __all__ = ["STRATEGIES", "is_chief", "make_strategy", "split_cpu", "worker_id"]
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -25,6 +23,8 @@ def split_cpu(num_devices: int):
   Must run before TensorFlow initialises its devices (before any op runs); raises
   RuntimeError otherwise.
   """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top  (the module is read without TF)
+
   if num_devices < 1:
     raise ValueError(f"num_devices must be positive, got {num_devices}.")
   cpu = tf.config.list_physical_devices("CPU")[0]
@@ -32,8 +32,10 @@ def split_cpu(num_devices: int):
       cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(num_devices)])
 
 
-def make_strategy(name: str, tpu: Optional[str] = None) -> tf.distribute.Strategy:
-  """The strategy called ``name`` (one of STRATEGIES)."""
+def make_strategy(name: str, tpu: Optional[str] = None):
+  """The tf.distribute strategy called ``name`` (one of STRATEGIES)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
   if name == "default":
     return tf.distribute.get_strategy()
   if name == "mirrored":
@@ -60,8 +62,10 @@ def _task():
   return task.get("type"), int(task.get("index", 0)), config.get("cluster", {})
 
 
-def is_chief(strategy: tf.distribute.Strategy) -> bool:
+def is_chief(strategy) -> bool:
   """Whether this process writes the run directory (the chief, or worker 0 without one)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
   if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
     return True
   task_type, task_id, cluster = _task()

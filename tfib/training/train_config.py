@@ -1,7 +1,7 @@
 """`TrainConfig`: the settings that define a `tfib-train` run (no TensorFlow imported here).
 
 A run directory records them in its manifest and refuses to be resumed with different ones
-(`tfib.training.run_directory`). Operational settings (run directory, strategy, XLA, data
+(`tfib.runs.Run`). Operational settings (run directory, strategy, XLA, data
 directory) are not part of it: a run may continue on other hardware.
 """
 import dataclasses
@@ -9,7 +9,10 @@ from typing import Any, Dict, Sequence
 
 from tfib.training.checkpoint_schedule import parse_save_epochs
 
-__all__ = ["LR_SCHEDULES", "MODES", "OPTIMIZERS", "TrainConfig"]
+__all__ = ["HISTORY", "LR_SCHEDULES", "MODES", "OPTIMIZERS", "PROGRAM", "TrainConfig"]
+
+PROGRAM = "tfib-train"  # The program named in the manifests of its run directories.
+HISTORY = "history.jsonl"  # The journal of a run's per-epoch metrics.
 
 MODES = ("classifier", "autoencoder")
 OPTIMIZERS = ("sgd", "adam")

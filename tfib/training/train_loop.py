@@ -16,7 +16,7 @@ Losses: the classifier minimises the cross-entropy of the logits, l_i = -log sof
 l_i = ||x_i - g(x_i)||^2 / (H W C) on pixels in [0, 1] and reports its root in grey levels,
 255 sqrt(mean l_i).
 
-Resume state: `TrainLoop.checkpoint` tracks the network, the optimizer (with its step
+Resume state: `TrainLoop.trackables` are the network, the optimizer (with its step
 counter, which drives the learning-rate schedule) and ``epoch`` (the last completed epoch).
 The data order and augmentation of an epoch are functions of (seed, epoch)
 (`tfib.training.input_pipeline`), so these three restore the run exactly.
@@ -54,8 +54,6 @@ class TrainLoop:
       self.optimizer = build_optimizer()
       self.optimizer.build(self.model.trainable_variables)
     self.epoch = tf.Variable(-1, dtype=tf.int64, trainable=False, name="epoch")
-    self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
-                                          epoch=self.epoch)
     on_tpu = isinstance(strategy, tf.distribute.TPUStrategy)
     # On a TPU the whole step is compiled anyway; elsewhere XLA compiles the per-replica
     # forward and backward pass.
@@ -63,6 +61,10 @@ class TrainLoop:
                        if self.jit_compile and not on_tpu else self._forward_backward)
     self._train_step = tf.function(self._distributed_train_step)
     self._eval_step = tf.function(self._distributed_eval_step)
+
+  def trackables(self) -> Dict[str, object]:
+    """What the resume state holds: network, optimizer (with its step) and epoch counter."""
+    return {"model": self.model, "optimizer": self.optimizer, "epoch": self.epoch}
 
   # --- losses -------------------------------------------------------------------------
 

@@ -11,23 +11,21 @@ to TensorBoard under --logdir, the result to a JSON file.
     tfib-mine --task=gaussian --dim=20 --true_mi=4 --estimator=smile
     tensorboard --logdir runs/mine
 """
-import json
 import math
 import os
 import sys
-import time
 
 from absl import app
 from absl import flags
 from absl import logging
 import numpy as np
-import tensorflow as tf
 
-from tfib import summaries
+from tfib import runs
+from tfib.bin import shared_flags
 from tfib.data import gaussian_tasks
 from tfib.estimators import registry
-from tfib.estimators.critic_training import TrainingDiverged
 from tfib.estimators import mine as mine_estimators  # noqa: F401  Registers the family.
+from tfib.experiments import mine as mine_experiment
 
 FLAGS = flags.FLAGS
 ESTIMATORS = ("mine", "mine_f", "infonce", "nwj", "smile")
@@ -48,8 +46,8 @@ flags.DEFINE_enum("critic", "", ["", "concat", "separable"],
                   "mine/mine_f, separable for infonce/nwj/smile).")
 flags.DEFINE_string("hidden_units", "256x256", "Hidden widths of the critic, e.g. 128x128.")
 flags.DEFINE_integer("embedding_dim", 32, "Embedding size of the separable critic.")
-flags.DEFINE_integer("batch_size", 256, "Batch size; marginal pairs come from within a batch.")
-flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
+shared_flags.define_batch_size(256)
+shared_flags.define_learning_rate(1e-3)
 flags.DEFINE_integer("max_steps", 2000, "Maximum training steps.")
 flags.DEFINE_integer("eval_every", 50, "Steps between held-out evaluations.")
 flags.DEFINE_integer("patience", 10, "Evaluations without improvement before stopping.")
@@ -59,12 +57,13 @@ flags.DEFINE_float("ema_rate", 0.01, "mine: rate of the partition-term moving av
 flags.DEFINE_bool("all_pairs", False, "mine, mine_f: marginal pairs from the whole score "
                   "matrix instead of one shuffle of the batch.")
 flags.DEFINE_float("smile_clip", 5.0, "smile: clipping threshold tau.")
-flags.DEFINE_bool("jit_compile", True, "Compile the training step with XLA.")
+shared_flags.define_jit_compile(True)
 flags.DEFINE_integer("steps_per_call", 50, "Training steps run in one compiled call.",
                      lower_bound=1)
-flags.DEFINE_integer("seed", 0, "Seed of the task, split, batches and critic.")
-flags.DEFINE_string("logdir", "runs/mine", "TensorBoard directory.")
-flags.DEFINE_string("results", "", "Results JSON file; default <logdir>/results.json.")
+flags.DEFINE_integer("checkpoint_every", 5,
+                     "Held-out evaluations between resume states.", lower_bound=1)
+shared_flags.define_seed()
+shared_flags.define_run_flags(default_logdir="runs/mine")
 
 
 def _load_array(spec: str, flag: str) -> np.ndarray:
@@ -115,12 +114,9 @@ def _data():
 
 
 def _check_flags():
-  for name in ("batch_size", "max_steps", "eval_every", "patience", "num_last",
-               "embedding_dim"):
+  for name in ("max_steps", "eval_every", "patience", "num_last", "embedding_dim"):
     if getattr(FLAGS, name) < 1:
       raise app.UsageError(f"--{name} must be positive, got {getattr(FLAGS, name)}.")
-  if not FLAGS.learning_rate > 0:
-    raise app.UsageError(f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
   if not 0 < FLAGS.held_out_fraction < 1:
     raise app.UsageError(f"--held_out_fraction must lie in (0, 1), got "
                          f"{FLAGS.held_out_fraction}.")
@@ -154,66 +150,38 @@ def _estimator():
     raise app.UsageError(str(error)) from None
 
 
-def _write_json(path, record):
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  with open(path, "w") as stream:
-    json.dump(record, stream, indent=2, allow_nan=False)
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  shared_flags.quiet_tensorflow()
   _check_flags()
   x, z, true_mi, source = _data()
   estimator = _estimator()
-  results_path = FLAGS.results or os.path.join(FLAGS.logdir, "results.json")
-  label = FLAGS.estimator
-  summaries.write_hparams(FLAGS.logdir, {name: FLAGS[name].value for name in (
-      "estimator", "critic", "hidden_units", "batch_size", "learning_rate", "max_steps",
-      "seed", "jit_compile", "steps_per_call", "x", "z", "task", "dim", "true_mi", "rho")})
-  writer = tf.summary.create_file_writer(FLAGS.logdir)
-
-  started = time.time()
-
-  def on_eval(step, metrics):
-    with writer.as_default():
-      tf.summary.scalar(f"mine/{label}/train_loss_nats", metrics["train_loss"], step=step)
-      tf.summary.scalar(f"mine/{label}/train_bound_nats", metrics["train_bound"], step=step)
-      tf.summary.scalar(summaries.mi_tag(label, "pair", "I_XZ"),
-                        metrics["held_out_bound"] / math.log(2.0), step=step)
-      if true_mi is not None:
-        tf.summary.scalar(summaries.mi_tag(label, "pair", "true_I_XZ"),
-                          true_mi / math.log(2.0), step=step)
-    logging.info("step %d: held-out %s bound %.4f nats (train %.4f, loss %.4f)", step, label,
-                 metrics["held_out_bound"], metrics["train_bound"], metrics["train_loss"])
-
-  record = {"source": source, "true_mi_bits": None if true_mi is None else true_mi / math.log(2)}
   try:
-    estimate = estimator.estimate_pair(x, z, callback=on_eval)
-  except TrainingDiverged as error:
-    record.update(status="diverged", reason=str(error), step=error.step)
-    _write_json(results_path, record)
-    writer.close()
-    print(f"tfib-mine: stopped: {error}", file=sys.stderr)
-    print(f"results: {results_path}")
-    return 1
+    record = mine_experiment.estimate(estimator, x, z, FLAGS.logdir, source, true_mi,
+                                      checkpoint_every=FLAGS.checkpoint_every,
+                                      run_options=shared_flags.run_options(),
+                                      log=logging.info)
+  except runs.RunError as error:
+    raise app.UsageError(str(error)) from None
   except ValueError as error:  # Bad data: mismatched counts, too few samples, NaN/Inf.
     print(f"tfib-mine: error: {error}", file=sys.stderr)
     return 2
-  writer.close()
-
-  record.update(status="ok", seconds=time.time() - started, **estimate.as_dict())
-  _write_json(results_path, record)
-  extras = estimate.extras
-  line = (f"I(X;Z) = {estimate.i_xt:.4f} ± {extras['spread_bits']:.4f} bits "
-          f"({extras['estimate_nats']:.4f} nats) [{label}, {extras['steps']} steps, "
+  results_path = os.path.join(FLAGS.logdir, mine_experiment.RESULTS)
+  if record["status"] == "diverged":
+    print(f"tfib-mine: stopped: {record['reason']}", file=sys.stderr)
+    print(f"results: {results_path}")
+    return 1
+  extras = record["extras"]
+  line = (f"I(X;Z) = {record['i_xt']:.4f} ± {extras['spread_bits']:.4f} bits "
+          f"({extras['estimate_nats']:.4f} nats) [{FLAGS.estimator}, {extras['steps']} steps, "
           f"{extras['stop_reason']}]")
   if extras["ceiling_bits"] is not None:
     line += f" ceiling log2(batch) = {extras['ceiling_bits']:.3f} bits"
   print(line)
   if true_mi is not None:
     print(f"true I(X;Z) = {true_mi / math.log(2):.4f} bits ({true_mi:.4f} nats)")
-  print(f"logdir: {FLAGS.logdir}")
+  print(f"logdir: {FLAGS.logdir}  (tensorboard --logdir {FLAGS.logdir})")
   print(f"results: {results_path}")
   return 0
 

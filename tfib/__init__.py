@@ -8,8 +8,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "callbacks", "data", "distributions", "estimators", "layers", "models", "ops",
-    "plotting", "summaries", "training",
+    "callbacks", "data", "distributions", "estimators", "experiments", "infoplane", "layers",
+    "models", "ops", "runs", "training",
 )
 
 

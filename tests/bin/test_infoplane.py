@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tfib.results import read_records
+from tfib.runs import read_records
 
 
 def _run(*flags):
@@ -17,18 +17,20 @@ def _run(*flags):
 def test_short_run_writes_logs_results_and_pngs(tmp_path):
   logdir = str(tmp_path / "run")
   result = _run("--epochs=12", "--schedule=every", "--every=4", f"--logdir={logdir}",
-                "--estimator=binning", "--estimator=exact:bits=8")
+                "--estimator=binning", "--estimator=binning:scheme=adaptive,num_bins=256")
   assert result.returncode == 0, result.stderr[-3000:]
-  assert f"information plane: {logdir}/infoplane_binning.png" in result.stdout
-  assert f"results file: {logdir}/results.jsonl" in result.stdout
-  records = read_records(os.path.join(logdir, "results.jsonl"))
-  assert {r["epoch"] for r in records} == {0, 4, 8, 11}
+  seed_dir = os.path.join(logdir, "seed_0")
+  assert f"information plane: {seed_dir}/infoplane_binning_idnns_30.png" in result.stdout
+  assert f"results file: {seed_dir}/results.jsonl" in result.stdout
+  assert f"tensorboard --logdir {logdir}" in result.stdout
+  records = read_records(os.path.join(seed_dir, "results.jsonl"))
+  assert {r["epoch"] for r in records} == {0, 4, 8, 12}
   assert len(records) == 4 * 6 * 2
-  assert os.path.exists(os.path.join(logdir, "infoplane_exact.png"))
-  with open(os.path.join(logdir, "summary.json")) as stream:
+  assert os.path.exists(os.path.join(seed_dir, "infoplane_binning_adaptive_256_False.png"))
+  with open(os.path.join(seed_dir, "summary.json")) as stream:
     summary = json.load(stream)
   assert summary["seconds_information_plane"] > 0
-  assert any(name.startswith("events.out.tfevents") for name in os.listdir(logdir))
+  assert any(name.startswith("events.out.tfevents") for name in os.listdir(seed_dir))
 
 
 @pytest.mark.parametrize("flag, message", [
@@ -37,7 +39,8 @@ def test_short_run_writes_logs_results_and_pngs(tmp_path):
     ("--model=mnist-conv", "has inputs of shape (12,), but model 'mnist-conv' takes (28, 28, 1)"),
     ("--bits=16", "--bits"),
     ("--estimator=kraskov", "Unknown estimator 'kraskov'"),
-    ("--epochs=0", "--epochs must be positive"),
+    ("--epochs=0", "--epochs=0: 0 is not a positive integer"),
+    ("--learning_rate=0", "--learning_rate must be positive"),
 ])
 def test_bad_flags_are_usage_errors(tmp_path, flag, message):
   result = _run(flag, f"--logdir={tmp_path}")

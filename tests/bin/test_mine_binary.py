@@ -50,6 +50,31 @@ def test_gaussian_task_run_prints_and_writes_results_and_curves(tmp_path):
           "mi/mine/pair/true_I_XZ"} <= set(curves)
 
 
+def test_a_killed_estimate_resumes_to_the_uninterrupted_result(tmp_path):
+  flags = ["--task=gaussian", "--dim=2", "--true_mi=1", "--num_samples=4000",
+           "--checkpoint_every=2", *QUICK]
+
+  def mine(logdir, crash=""):
+    return subprocess.run([sys.executable, "-m", "tfib.bin.mine", *flags, f"--logdir={logdir}"],
+                          env=dict(os.environ, TFIB_CRASH_AT=crash), capture_output=True,
+                          text=True, timeout=600)
+
+  assert mine(tmp_path / "whole").returncode == 0
+  assert mine(tmp_path / "killed", "commit:2").returncode == -9  # Saving step 200.
+  resumed = mine(tmp_path / "killed")
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert "resuming the fit after step 100" in resumed.stderr
+  whole, killed = (json.load(open(tmp_path / d / "results.json")) for d in ("whole", "killed"))
+  whole.pop("seconds"), killed.pop("seconds")
+  assert killed == whole
+  assert _scalars(str(tmp_path / "killed")).keys() == _scalars(str(tmp_path / "whole")).keys()
+  for tag, points in _scalars(str(tmp_path / "whole")).items():
+    assert sorted(_scalars(str(tmp_path / "killed"))[tag]) == sorted(points), tag
+  again = mine(tmp_path / "killed")  # Finished: the result again, no training.
+  assert again.returncode == 0 and "I(X;Z) = " in again.stdout
+  assert json.load(open(tmp_path / "killed" / "results.json"))["i_xt"] == whole["i_xt"]
+
+
 # One Python process runs main() for each flag set (one TensorFlow import for all), the way
 # app.run would: flags parsed from argv, UsageError and the return code reported.
 _DRIVER = textwrap.dedent("""
@@ -59,10 +84,10 @@ _DRIVER = textwrap.dedent("""
     outcomes = []
     for argv in json.loads(sys.argv[1]):
       flags.FLAGS.unparse_flags()
-      flags.FLAGS(["tfib-mine"] + argv)
       try:
+        flags.FLAGS(["tfib-mine"] + argv)
         outcomes.append({"code": mine.main(["tfib-mine"])})
-      except app.UsageError as error:
+      except (app.UsageError, flags.Error) as error:
         outcomes.append({"usage_error": str(error)})
     print("OUTCOMES " + json.dumps(outcomes))
 """)
@@ -90,7 +115,7 @@ def test_files_errors_and_divergence(tmp_path):
   cases = [
       # (argv, expected outcome)
       ([f"--x={x_npy}", f"--z={npz}:z", "--estimator=infonce", "--critic=concat",
-        f"--results={tmp_path}/files.json", f"--logdir={log}"] + QUICK, {"code": 0}),
+        f"--logdir={tmp_path}/files"] + QUICK, {"code": 0}),
       ([f"--x={x_npy}", f"--z={npz}", f"--logdir={log}"], "holds arrays"),
       ([f"--x={x_npy}", f"--z={npz}:nope", f"--logdir={log}"], "has no array 'nope'"),
       ([f"--x={tmp_path}/missing.npy", f"--z={npz}:z"], "no such file"),
@@ -98,17 +123,20 @@ def test_files_errors_and_divergence(tmp_path):
       (["--task=gaussian", "--dim=3"], "exactly one of --rho and --true_mi"),
       (["--task=gaussian", "--rho=1.5"], "--rho must lie in (-1, 1)"),
       (["--task=gaussian", "--rho=0.5", f"--x={x_npy}"], "either --task or --x/--z"),
-      (["--task=gaussian", "--rho=0.5", "--batch_size=0"], "--batch_size must be positive"),
+      (["--task=gaussian", "--rho=0.5", "--batch_size=0"], "--batch_size=0: 0 is not a positive"),
       (["--task=gaussian", "--rho=0.5", "--held_out_fraction=1"], "--held_out_fraction"),
       (["--task=gaussian", "--rho=0.5", "--hidden_units=0"], "positive widths"),
       (["--task=gaussian", "--rho=0.5", "--estimator=infonce", "--all_pairs"],
        "--all_pairs applies to mine and mine_f"),
-      ([f"--x={x_npy}", f"--z={tmp_path}/short.npy", f"--logdir={log}"], {"code": 2}),
-      ([f"--x={x_npy}", f"--z={tmp_path}/nan.npy", f"--logdir={log}"], {"code": 2}),
+      ([f"--x={x_npy}", f"--z={tmp_path}/short.npy", f"--logdir={log}_short"], {"code": 2}),
+      ([f"--x={x_npy}", f"--z={tmp_path}/nan.npy", f"--logdir={log}_nan"], {"code": 2}),
       (["--task=gaussian", "--num_samples=100", f"--logdir={log}"], None),  # rho missing.
       (["--task=gaussian", "--dim=5", "--true_mi=3", "--estimator=nwj", "--learning_rate=0.5",
         "--hidden_units=64x64", "--batch_size=64", "--num_samples=4000",
-        f"--results={tmp_path}/diverged.json", f"--logdir={log}"], {"code": 1}),
+        f"--logdir={tmp_path}/diverged"], {"code": 1}),
+      ([f"--x={x_npy}", f"--z={npz}:z", "--estimator=infonce", "--critic=separable",
+        f"--logdir={tmp_path}/files"] + QUICK, "estimator.params.critic: 'concat' in the run"),
+      (["--task=gaussian", "--rho=0.5", "--overwrite", "--force_resume"], "contradict"),
   ]
   outcomes, result = _run_many([argv for argv, _ in cases])
   for (argv, expected), outcome in zip(cases, outcomes):
@@ -119,13 +147,13 @@ def test_files_errors_and_divergence(tmp_path):
     else:
       assert "usage_error" in outcome, (argv, outcome)
 
-  files = json.load(open(tmp_path / "files.json"))
+  files = json.load(open(tmp_path / "files" / "results.json"))
   assert files["status"] == "ok" and files["estimator"] == "infonce"
   assert files["params"]["critic"] == "concat" and files["num_samples"] == 2000
   assert files["extras"]["ceiling_bits"] == pytest.approx(7.0)
   assert "x and z must be paired samples: got 2000 samples of x and 1999 of z" in result.stderr
   assert "z samples contain 1 non-finite values (NaN first at sample 5, unit 2)" in result.stderr
-  diverged = json.load(open(tmp_path / "diverged.json"))
+  diverged = json.load(open(tmp_path / "diverged" / "results.json"))
   assert diverged["status"] == "diverged" and "diverged at step" in diverged["reason"]
   assert "i_xt" not in diverged  # No number for a diverged run.
   assert "tfib-mine: stopped: nwj training diverged" in result.stderr

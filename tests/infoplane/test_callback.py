@@ -1,6 +1,9 @@
 """InformationPlane during model.fit, read back from the results file and the event files."""
 import glob
 import os
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -10,7 +13,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from tfib import callbacks, data, estimators, models
-from tfib.results import read_records
+from tfib.runs import ConfigMismatchError, event_files, read_records
 
 
 def _scalars(logdir):
@@ -84,18 +87,87 @@ def test_information_plane_pngs_are_written(trained):
     assert stream.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_second_run_into_the_same_file_duplicates_nothing(trained, tmp_path):
+def test_a_second_fit_of_the_same_experiment_replaces_the_first(trained):
   logdir, model, layers, x, y = trained
-  path = os.path.join(logdir, "results.jsonl")
-  before = read_records(path)
-  plane = callbacks.InformationPlane(layers, x, y, ["exact:bits=4"], epochs=[0, 1],
-                                     logdir=str(tmp_path), results_path=path)
-  model.fit(x, y, batch_size=512, epochs=1, verbose=0, callbacks=[plane])
-  after = read_records(path)
-  # Epoch 0 was recorded already and is not written again; epoch 1 (the state after the one
-  # epoch trained) is new.
-  assert len(after) == len(before) + len(layers)
-  assert len({(r["estimator_label"], r["layer"], r["epoch"]) for r in after}) == len(after)
+  again = models.szt_network("tanh", seed=3)
+  again.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+  plane = callbacks.InformationPlane(
+      layers, x, y, ["binning", "binning:scheme=saxe,bin_size=0.2", "exact:bits=4"],
+      epochs=[0, 2, 5], logdir=logdir)
+  before = read_records(os.path.join(logdir, "results.jsonl"))
+  again.fit(x, y, batch_size=512, epochs=2, verbose=0, callbacks=[plane])
+  after = read_records(os.path.join(logdir, "results.jsonl"))
+  # No resume state: a new run of the same experiment, whose epochs 0 and 2 replace the old.
+  assert {r["epoch"] for r in after} == {0, 2}
+  assert len(after) == 2 * len(layers) * 3
+  epoch_0 = [r for r in before if r["epoch"] == 0]
+  assert [r for r in after if r["epoch"] == 0] == epoch_0  # Same seed, same network.
+  values, _ = _scalars(logdir)
+  assert {step for _, step in values} == {0, 2}
+
+
+def test_another_model_in_the_same_logdir_is_refused_with_the_differences(trained):
+  logdir, _, _, x, y = trained
+  inputs = keras.Input((12,))
+  other = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="h1")(
+      keras.layers.Dense(4)(inputs)))
+  other.compile("adam", "sparse_categorical_crossentropy")
+  before = read_records(os.path.join(logdir, "results.jsonl"))
+  plane = callbacks.InformationPlane(["h1"], x, y, ["exact:bits=4"], epochs=[0, 1],
+                                     logdir=logdir)
+  with pytest.raises(ConfigMismatchError, match="information_plane.layers") as error:
+    other.fit(x, y, epochs=1, verbose=0, callbacks=[plane])
+  assert "model.parameters" in error.value.differences
+  assert "information_plane.estimators.exact.params.bits" not in error.value.differences
+  assert read_records(os.path.join(logdir, "results.jsonl")) == before
+
+
+KILLED_FIT = textwrap.dedent("""
+    import sys
+    import keras
+    from tfib import callbacks, data, models, runs
+    from tfib.data import epoch_order
+    x, y = data.szt()
+    keras.utils.set_random_seed(1)
+    model = models.szt_network("tanh", seed=1)
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    run = runs.Run(sys.argv[1], program="model.fit")
+    checkpoint = callbacks.RunCheckpoint(run, every=3)
+    plane = callbacks.InformationPlane(models.information_plane_layers(model), x, y,
+                                       ["binning", "exact:bits=32"], epochs=range(0, 13, 2),
+                                       run=run)
+    initial = checkpoint.restore(model)
+    dataset, steps = epoch_order.fit_dataset(x, y, 256, 1, 12, initial)
+    # The checkpoint first: its commits must not depend on the order of the callbacks.
+    model.fit(dataset, epochs=12, initial_epoch=initial, steps_per_epoch=steps, verbose=0,
+              callbacks=[checkpoint, callbacks.TrainingScalars(run), plane])
+    model.save_weights(sys.argv[1] + "/final.weights.h5")
+""")
+
+
+def test_a_users_fit_killed_and_resumed_equals_the_uninterrupted_fit(tmp_path):
+  def fit(logdir, crash=None):
+    env = dict(os.environ, TFIB_CRASH_AT=crash or "")
+    return subprocess.run([sys.executable, "-c", KILLED_FIT, str(logdir)], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+  assert fit(tmp_path / "whole").returncode == 0
+  assert fit(tmp_path / "killed", crash="commit:3").returncode == -9  # After epoch 6.
+  assert fit(tmp_path / "killed", crash="information_plane:20").returncode == -9
+  finished = fit(tmp_path / "killed")
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  whole, killed = (read_records(str(tmp_path / d / "results.jsonl")) for d in ("whole", "killed"))
+  assert killed == whole and {r["epoch"] for r in whole} == {0, 2, 4, 6, 8, 10, 12}
+  whole, killed = (event_files.read_scalars(str(tmp_path / d)) for d in ("whole", "killed"))
+  assert whole.keys() == killed.keys() and any(tag.startswith("mi/") for tag in whole)
+  for tag, points in whole.items():
+    assert sorted(killed[tag]) == sorted(points), tag  # Every (tag, step) once, same value.
+    assert len({step for step, _ in points}) == len(points), tag
+  a, b = (models.szt_network("tanh") for _ in range(2))
+  a.load_weights(str(tmp_path / "whole" / "final.weights.h5"))
+  b.load_weights(str(tmp_path / "killed" / "final.weights.h5"))
+  for u, v in zip(a.get_weights(), b.get_weights()):
+    np.testing.assert_array_equal(u, v)
 
 
 def test_non_finite_activations_name_layer_and_epoch(tmp_path):

@@ -9,14 +9,13 @@ import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-t
 import numpy as np  # noqa: E402  pylint: disable=g-import-not-at-top
 
 
-def information_plane(records: List[Dict], title: Optional[str] = None,
-                      path: Optional[str] = None) -> bytes:
+def information_plane(records: List[Dict], title: Optional[str] = None) -> bytes:
   """Draws I(T;Y) against I(X;T), one line per layer, points coloured by epoch.
 
   ``records`` are results-file records of one estimator (keys layer, epoch, i_xt, i_ty,
   log2_n, h_y; with i_xt_std and i_ty_std, aggregated over runs, error bars are drawn). The ceilings log2 N (vertical) and H(Y) (horizontal) are drawn dashed: a
   layer pressed against log2 N has a distinct code per sample and tells nothing about
-  compression. Returns the PNG bytes and writes them to ``path`` if given.
+  compression. Returns the PNG bytes.
   """
   if not records:
     raise ValueError("No records to plot.")
@@ -54,8 +53,4 @@ def information_plane(records: List[Dict], title: Optional[str] = None,
   buffer = io.BytesIO()
   figure.savefig(buffer, format="png")
   plt.close(figure)
-  png = buffer.getvalue()
-  if path:
-    with open(path, "wb") as stream:
-      stream.write(png)
-  return png
+  return buffer.getvalue()

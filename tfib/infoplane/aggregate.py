@@ -7,12 +7,16 @@ part of the result.
 """
 import collections
 import os
+import shutil
 from typing import Dict, List, Sequence
 
 import numpy as np
+import tensorflow as tf
 
-from tfib import plotting, summaries
-from tfib.results import ResultsFile, read_records
+from tfib.infoplane import plotting, summaries
+from tfib.infoplane.callback import RESULTS
+from tfib.runs import atomic, tensorboard
+from tfib.runs.journal import Journal, read_records
 
 
 def mean_records(runs: Sequence[List[Dict]]) -> List[Dict]:
@@ -42,22 +46,35 @@ def mean_records(runs: Sequence[List[Dict]]) -> List[Dict]:
 def aggregate_runs(run_dirs: Sequence[str], out_dir: str, title: str = "") -> Dict[str, str]:
   """Writes the mean plane of ``run_dirs`` to ``out_dir``: results file, TensorBoard
   scalars (mean under ``mi/``, spread under ``mi_std/``), one PNG per estimator. Returns
-  estimator label → PNG path."""
-  runs = [read_records(os.path.join(run_dir, "results.jsonl")) for run_dir in run_dirs]
-  merged = mean_records(runs)
-  os.makedirs(out_dir, exist_ok=True)
-  ResultsFile(os.path.join(out_dir, "results.jsonl")).append(merged)
-  writer = summaries.ExactlyOnceWriter(out_dir)
-  points = summaries.record_points(merged)
-  spread = [(f"mi_std/{tag[3:]}", value, step) for tag, value, step in summaries.record_points(
-      [dict(r, i_xt=r["i_xt_std"], i_ty=r["i_ty_std"]) for r in merged])]
-  writer.scalars(points + spread)
+  estimator label → PNG path.
+
+  The aggregate is derived, never resumed: it is computed afresh from every run given, in
+  a staging directory that then replaces ``out_dir`` whole, so it always shows exactly
+  these runs.
+  """
+  merged = mean_records([read_records(os.path.join(d, RESULTS)) for d in run_dirs])
+  parent, name = os.path.split(os.path.abspath(out_dir))
+  staging = os.path.join(parent, f"{atomic.TEMPORARY_PREFIX}{os.getpid()}-{name}")
+  shutil.rmtree(staging, ignore_errors=True)
+  os.makedirs(staging)
+  Journal(os.path.join(staging, RESULTS), step_key="epoch").append(merged)
+  writer = tf.summary.create_file_writer(staging)
+  spread = [dict(r, i_xt=r["i_xt_std"], i_ty=r["i_ty_std"]) for r in merged]
+  tensorboard.write_scalars(writer, summaries.record_points(merged)
+                            + summaries.record_points(spread, prefix="mi_std"))
   pngs = {}
   for label in sorted({r["estimator_label"] for r in merged}):
     mine = [r for r in merged if r["estimator_label"] == label]
-    pngs[label] = os.path.join(out_dir, f"infoplane_{label}.png")
     png = plotting.information_plane(
-        mine, title=f"{title}: {label}, mean ± sd of {len(run_dirs)} runs", path=pngs[label])
-    writer.png(f"infoplane/{label}", png, step=max(r["epoch"] for r in mine))
-  writer.flush()
+        mine, title=f"{title}: {label}, mean ± sd of {len(run_dirs)} runs")
+    atomic.write_bytes(os.path.join(staging, f"infoplane_{label}.png"), png)
+    pngs[label] = os.path.join(out_dir, f"infoplane_{label}.png")
+    tensorboard.write_png(writer, f"infoplane/{label}", png, step=max(r["epoch"] for r in mine))
+  writer.close()
+  old = os.path.join(parent, f"{atomic.TEMPORARY_PREFIX}{os.getpid()}-old-{name}")
+  if os.path.exists(out_dir):
+    os.replace(out_dir, old)
+  os.replace(staging, out_dir)
+  shutil.rmtree(old, ignore_errors=True)
+  atomic.fsync_directory(parent)
   return pngs

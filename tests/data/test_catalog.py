@@ -1,3 +1,6 @@
+import socket
+import time
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -43,3 +46,24 @@ def test_no_network_says_which_data_runs_offline(monkeypatch, tmp_path):
   monkeypatch.setattr(tfds, "load", offline)
   with pytest.raises(data.DatasetUnavailableError, match="offline: mnist5k, szt"):
     data.load("fashion_mnist", split="train", data_dir=str(tmp_path))
+
+
+def test_offline_with_nothing_on_disk_fails_in_seconds_not_minutes(monkeypatch, tmp_path):
+  calls = []
+
+  def load(*args, download=True, **kwargs):
+    calls.append(download)
+    if not download:
+      raise AssertionError("Dataset mnist: could not find data")
+    time.sleep(300)  # What tfds' retries would cost offline.
+
+  def no_route(*args, **kwargs):
+    raise OSError("[Errno -3] Temporary failure in name resolution")
+
+  monkeypatch.setattr(tfds, "load", load)
+  monkeypatch.setattr(socket, "create_connection", no_route)
+  start = time.monotonic()
+  with pytest.raises(data.DatasetUnavailableError,
+                     match="no network: storage.googleapis.com does not answer.*offline"):
+    data.load("mnist", split="test", data_dir=str(tmp_path))
+  assert time.monotonic() - start < 10 and calls == [False]

@@ -24,3 +24,9 @@ def test_unknown_estimator_lists_the_known_ones():
 def test_bad_specs(spec):
   with pytest.raises(ValueError, match="estimator spec"):
     estimators.from_spec(spec)
+
+
+def test_a_misspelt_parameter_names_the_valid_ones():
+  with pytest.raises(ValueError, match="Unknown parameter 'num_bin' for estimator 'binning'; "
+                                       "its parameters are: scheme, num_bins, bin_size"):
+    estimators.get("binning", num_bin=30)

@@ -4,7 +4,9 @@ import re
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from tfib import data, models
 from tfib.layers import activation_model, captured_layer_names
 from tfib.models import resnet_autoencoder, resnet_classifier
 from tfib.models.resnet import DEPTHS, stage_blocks
@@ -86,3 +88,13 @@ def test_bad_arguments_say_what_is_accepted():
     resnet_classifier(depth=12)
   with pytest.raises(ValueError, match="blocks_per_stage"):
     resnet_classifier(blocks_per_stage=(1, 2))
+
+
+def test_images_that_are_not_scaled_to_the_unit_interval_are_refused():
+  model = models.resnet_classifier((28, 28, 1), 10, width=2, depth=10)
+  images, _ = data.mnist5k()
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r"takes inputs in \[0, 1\].*tfib.data.to_float"):
+    model.predict(images[:4], verbose=0)
+  assert model.predict(data.to_float(images[:4]), verbose=0).shape == (4, 10)
+  assert np.isfinite(model(data.to_float(images[:4]), training=False)).all()

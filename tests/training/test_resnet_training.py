@@ -74,12 +74,14 @@ def test_classifier_run_keeps_the_scheduled_networks(classifier_run):
   assert _hparams_sessions(os.path.join(run_dir, "train")) == 1
   assert set(runs.saved_networks(run_dir)[3]["metrics"]) == {
       "train_loss", "train_accuracy", "eval_loss", "eval_accuracy", "learning_rate"}
-  # The file of epoch 2 is the network of epoch 2: it reproduces that epoch's eval loss.
+  # The file of epoch 2 is the network of epoch 2: on the held-out images of the run
+  # (tfib.training.held_out_data) it reproduces that epoch's eval loss.
+  images, labels = tfib.training.held_out_data(run_dir)
   heldout = load_image_data("mnist5k", max_train_examples=128, max_eval_examples=64)
+  np.testing.assert_array_equal(images * 255, heldout.eval_images)
   network = tfib.training.load_checkpoint(run_dir, 2)
-  logits = network(heldout.eval_images.astype(np.float32) / 255.0, training=False)
-  loss = keras.losses.sparse_categorical_crossentropy(heldout.eval_labels, logits,
-                                                      from_logits=True)
+  logits = network(images, training=False)
+  loss = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
   np.testing.assert_allclose(float(np.mean(loss)), history[2]["metrics"]["eval_loss"],
                              rtol=1e-4)
   assert [h.shape[-1] for h in activation_model(network)(heldout.eval_images[:2] / 255.0)] == [

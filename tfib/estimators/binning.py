@@ -21,13 +21,17 @@ Caveat: binning measures the geometry of the representation at one resolution, n
 bin count and saturate at log2 N when each input has its own code: `MIEstimate` carries N,
 log2 N and the fraction of distinct codes so that saturation is visible.
 """
+import dataclasses
+
 import numpy as np
 
-from tfib.estimators.base import Estimator, as_finite_activations
+from tfib.estimators.base import (Estimator, as_finite_activations, check_integer,
+                                  check_positive)
 from tfib.estimators.counting import counting_estimate
 from tfib.estimators.registry import register
 
 SCHEMES = ("idnns", "saxe", "adaptive")
+_EXACT_INTEGERS = 2.0 ** 53  # Every integer below is a float64: floor() indices stay exact.
 
 
 @register("binning")
@@ -46,15 +50,13 @@ class Binning(Estimator):
                per_neuron: bool = False):
     if scheme not in SCHEMES:
       raise ValueError(f"Unknown binning scheme {scheme!r}; choose one of {SCHEMES}.")
-    if int(num_bins) < 2:
-      raise ValueError(f"num_bins must be at least 2, got {num_bins}.")
-    if not bin_size > 0:
-      raise ValueError(f"bin_size must be positive, got {bin_size}.")
     if per_neuron and scheme != "adaptive":
       raise ValueError("per_neuron ranges exist only for the 'adaptive' scheme.")
+    if not isinstance(per_neuron, (bool, np.bool_)):
+      raise ValueError(f"per_neuron must be True or False, got {per_neuron!r}.")
     self.scheme = scheme
-    self.num_bins = int(num_bins)
-    self.bin_size = float(bin_size)
+    self.num_bins = check_integer("num_bins", num_bins, low=2)
+    self.bin_size = check_positive("bin_size", bin_size)
     self.per_neuron = bool(per_neuron)
 
   @property
@@ -74,13 +76,33 @@ class Binning(Estimator):
       index = np.digitize(values.astype(np.float32), edges) - 1
       return np.where(index < 0, self.num_bins - 1, index)  # IDNNs' wrap-around.
     if self.scheme == "saxe":
-      return np.floor(values.astype(np.float64) / self.bin_size).astype(np.int64)
+      with np.errstate(over="ignore"):
+        scaled = values.astype(np.float64) / self.bin_size
+      largest = float(np.max(np.abs(scaled)))
+      if not largest < _EXACT_INTEGERS:
+        raise ValueError(
+            f"Saxe binning with bin_size {self.bin_size} gives bin indices up to {largest:.3g}, "
+            f"beyond the {_EXACT_INTEGERS:.3g} that are counted exactly: the activations "
+            "are too large for this bin size (use a larger bin_size or the adaptive scheme).")
+      return np.floor(scaled).astype(np.int64)
     axis = 0 if self.per_neuron else None
-    low = values.min(axis=axis, keepdims=True).astype(np.float64)
+    values = values.astype(np.float64)
+    low = values.min(axis=axis, keepdims=True)
     span = values.max(axis=axis, keepdims=True) - low
+    if not np.all(np.isfinite(span)):
+      raise ValueError("The activations span more than float64 can hold; scale them first.")
     scaled = (values - low) / np.where(span > 0, span, 1.0) * self.num_bins
     return np.minimum(np.floor(scaled), self.num_bins - 1).astype(np.int64)
 
   def estimate(self, activations, labels=None, inputs=None):
     codes = self.codes(activations)
-    return counting_estimate(codes, labels, inputs, self.name, self.params)
+    estimate = counting_estimate(codes, labels, inputs, self.name, self.params)
+    if self.scheme != "idnns":
+      return estimate
+    outside = float(np.mean(np.abs(as_finite_activations(activations)) > 1.0))
+    if not outside:
+      return estimate
+    return dataclasses.replace(estimate, extras={"fraction_outside_bins": outside}, flags={
+        "outside_bins": f"{100 * outside:.3g}% of the values lie outside IDNNs' [-1, 1] bins "
+                        "and share the top bin (unbounded activations? use "
+                        "scheme=adaptive)"})

@@ -28,9 +28,11 @@ def smallest_code_dtype(codes: np.ndarray) -> np.ndarray:
 
 def input_ids(inputs, num_samples: int) -> np.ndarray:
   """An integer id per input row; equal rows get equal ids (bytewise equality)."""
-  rows = np.ascontiguousarray(np.asarray(inputs).reshape(num_samples, -1))
-  if rows.shape[0] != num_samples:
-    raise ValueError(f"{rows.shape[0]} inputs for {num_samples} samples of activations.")
+  inputs = np.asarray(inputs)
+  if inputs.ndim == 0 or inputs.shape[0] != num_samples:
+    raise ValueError(f"input count mismatch: {inputs.shape[0] if inputs.ndim else 'no'} inputs "
+                     f"for {num_samples} samples of activations (one input row per sample).")
+  rows = np.ascontiguousarray(inputs.reshape(num_samples, -1))
   if np.issubdtype(rows.dtype, np.floating):
     rows = rows + 0.0  # −0.0 and +0.0 are the same input.
   keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
@@ -41,12 +43,13 @@ def counting_estimate(codes: np.ndarray, labels, inputs, name: str, params) -> M
   """I(X;T) and I(T;Y) in bits of integer codes [N, D] by exact counting."""
   num_samples = codes.shape[0]
   labels = as_labels(labels, num_samples)
+  ids = None if inputs is None else input_ids(inputs, num_samples)
   codes = smallest_code_dtype(codes)
   by_label = ops.code_entropies(codes, labels)
   h_t = float(by_label.h_t)
   h_t_given_x = 0.0
-  if inputs is not None:
-    h_t_given_x = float(ops.code_entropies(codes, input_ids(inputs, num_samples)).h_t_given_y)
+  if ids is not None:
+    h_t_given_x = float(ops.code_entropies(codes, ids).h_t_given_y)
   return MIEstimate(
       estimator=name,
       params=params,

@@ -74,7 +74,8 @@ import math
 
 import numpy as np
 
-from tfib.estimators.base import Estimator, as_finite_activations, as_labels, label_entropy
+from tfib.estimators.base import (Estimator, as_finite_activations, as_labels,
+                                  channel_description, label_entropy)
 from tfib.estimators.pairwise_logsumexp import gaussian_log_sums
 from tfib.estimators.registry import register
 from tfib.estimators.result import MIEstimate
@@ -82,6 +83,7 @@ from tfib.estimators.result import MIEstimate
 __all__ = ["KDE"]
 
 _LN2 = math.log(2.0)
+_LARGEST = 1e150  # Beyond, squared distances overflow float64.
 
 
 @register("kde")
@@ -115,6 +117,10 @@ class KDE(Estimator):
   def estimate(self, activations, labels=None, inputs=None) -> MIEstimate:
     del inputs  # Repeated inputs are repeated mixture components: not needed.
     values = as_finite_activations(activations)
+    largest = float(np.max(np.abs(values)))
+    if largest > _LARGEST:
+      raise ValueError(f"Activations up to {largest:.3g} are too large for the "
+                       f"KDE's squared distances (at most {_LARGEST:.0e}); rescale them.")
     num_samples = values.shape[0]
     labels = as_labels(labels, num_samples)
     # Kernels exp(−s‖h_i − h_j‖²): s = 1/(2σ²) for KL (upper), 1/(8σ²) for BD (lower).
@@ -126,13 +132,20 @@ class KDE(Estimator):
     i_xt = np.clip(i_xt, 0.0, math.log2(num_samples))
     extras = {"i_xt_upper": float(i_xt[0]), "i_xt_lower": float(i_xt[1]),
               "i_ty_upper": None, "i_ty_lower": None,
-              "noise_variance": self.noise_variance}
+              "noise_variance": self.noise_variance,
+              "channel": channel_description(math.sqrt(self.noise_variance))}
     h_y = i_ty = None
+    flags = {}
     if labels is not None:
       h_y = label_entropy(labels)
       # I(T;Y) = H(Y) − mean_i ln(Σ_j k / Σ_{j in class} k).
       i_ty = h_y - (log_sums[:, :, 0] - log_sums[:, :, 1]).mean(axis=0) / _LN2
       extras["i_ty_upper"], extras["i_ty_lower"] = float(i_ty[0]), float(i_ty[1])
+      if i_ty[0] < 0:
+        flags["i_ty_below_zero"] = (
+            f"the KL estimate of I(T;Y) is {i_ty[0]:.3g} bits < 0: the classes interleave at "
+            f"the noise scale sigma = {math.sqrt(self.noise_variance):.3g}; read it as 0 within "
+            "the estimator's error")
     return MIEstimate(
         estimator=self.name,
         params=self.params,
@@ -141,4 +154,5 @@ class KDE(Estimator):
         num_samples=num_samples,
         h_y=h_y,
         extras=extras,
+        flags=flags,
     )

@@ -4,6 +4,7 @@
     estimate = estimator.estimate(activations, labels)
 """
 import ast
+import inspect
 from typing import Callable, Dict
 
 _ESTIMATORS: Dict[str, Callable] = {}
@@ -29,7 +30,34 @@ def get(name: str, **params):
   except KeyError:
     raise ValueError(
         f"Unknown estimator {name!r}; known estimators: {', '.join(names())}.") from None
+  valid = parameters(name)
+  unknown = [key for key in params if key not in valid]
+  if unknown:
+    raise ValueError(f"Unknown parameter{'s' if len(unknown) > 1 else ''} "
+                     f"{', '.join(map(repr, unknown))} for estimator {name!r}; its "
+                     f"parameters are: {', '.join(valid)}.")
   return cls(**params)
+
+
+def _signature(cls):
+  return inspect.signature(cls.__init__)
+
+
+def parameters(name: str):
+  """The names of the parameters estimator ``name`` takes (its own and its base class's)."""
+  names_seen = []
+  for klass in _ESTIMATORS[name].__mro__:
+    if "__init__" not in vars(klass):
+      continue
+    for parameter in _signature(klass).parameters.values():
+      if parameter.name != "self" and parameter.kind in (
+          inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
+        if parameter.name not in names_seen:
+          names_seen.append(parameter.name)
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD
+               for p in _signature(klass).parameters.values()):
+      break
+  return names_seen
 
 
 def names():
@@ -55,5 +83,5 @@ def from_spec(spec: str):
       params[key.strip()] = value.strip()
   try:
     return get(name.strip(), **params)
-  except TypeError as error:
-    raise ValueError(f"Bad parameters in estimator spec {spec!r}: {error}") from None
+  except (TypeError, ValueError) as error:
+    raise ValueError(f"Bad estimator spec {spec!r}: {error}") from None

@@ -20,8 +20,14 @@ class MIEstimate:
   * ``estimator`` and ``params``: the name in the registry and its settings, enough to
     recreate it with ``tfib.estimators.get(estimator, **params)``.
 
+  * ``flags``: {name: reason} of what makes a number doubtful — a bound below zero, a
+    neural estimate that did not converge or is not above its noise. An estimate with a
+    flag is reported, with the reason, not passed off as a plain number; ``failed`` is
+    True when a flag says the number should not be used at all.
+
   Estimators that bound rather than estimate (KDE) or that report a spread (MINE) put
-  those numbers in ``extras``.
+  those numbers in ``extras``; estimators that read a layer through a noisy channel state
+  it there (``extras["channel"]``).
   """
 
   estimator: str
@@ -33,6 +39,8 @@ class MIEstimate:
   distinct_fraction: Optional[float] = None
   unit: str = "bits"
   extras: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  flags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+  failed: bool = False
 
   @property
   def log2_n(self) -> float:
@@ -43,5 +51,6 @@ class MIEstimate:
     record = dataclasses.asdict(self)
     record["params"] = dict(self.params)
     record["extras"] = dict(self.extras)
+    record["flags"] = dict(self.flags)
     record["log2_n"] = self.log2_n
     return record

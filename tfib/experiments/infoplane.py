@@ -91,8 +91,7 @@ def load_inputs(config: ExperimentConfig):
   if y.max() >= spec.num_classes:
     raise ValueError(f"Dataset {config.dataset!r} has {y.max() + 1} classes, model "
                      f"{config.model!r} predicts {spec.num_classes}.")
-  x = x.astype(np.float32) / (255.0 if x.dtype == np.uint8 else 1.0)
-  return x, y.astype(np.int32)
+  return data.to_float(x), y.astype(np.int32)
 
 
 def split(num_examples: int, train_fraction: float, seed: int):

@@ -10,6 +10,7 @@ import tensorflow as tf
 from tfib import estimators as estimators_lib
 from tfib.infoplane import plotting, summaries
 from tfib.layers.capture import activation_model
+from tfib.layers.fake_quant import FakeQuant
 from tfib.runs import atomic, fingerprints, tensorboard
 from tfib.runs.crash_points import crash_point
 from tfib.runs.run import Run
@@ -71,7 +72,12 @@ class InformationPlane(keras.callbacks.Callback):
     run: the `tfib.runs.Run` it shares with other callbacks (a `RunCheckpoint`).
     inputs_distinct: if False, I(X;T) = H(T) − H(T|X) with X read from ``x``; if True
       (inputs known to be distinct) H(T|X) = 0 is not computed.
-    batch_size: batch size for evaluating the layers.
+    batch_size: batch size for evaluating the layers. A model with quantizers
+      (`tfib.layers.FakeQuant`) is evaluated on all N inputs at once whatever this says:
+      its counts must not depend on how the inputs are batched — a grid taken from the
+      batch is the grid of all N inputs, as Lorenzen et al. define it, and even a fixed grid
+      would see a value one rounding error from a level boundary land on either side
+      depending on the batch's matrix-product blocking.
   """
 
   def __init__(self, layers: Sequence[str], x, y, estimators: EstimatorsArg, epochs,
@@ -182,12 +188,19 @@ class InformationPlane(keras.callbacks.Callback):
 
   def _evaluate(self) -> Dict[str, np.ndarray]:
     outputs = []
-    for start in range(0, len(self.x), self.batch_size):
-      batch = self._activations(self.x[start:start + self.batch_size])
+    batch_size = len(self.x) if _quantized(self.model) else self.batch_size
+    for start in range(0, len(self.x), batch_size):
+      batch = self._activations(self.x[start:start + batch_size])
       outputs.append([t.numpy() for t in (batch if isinstance(batch, (list, tuple))
                                           else [batch])])
     return {name: np.concatenate([batch[i] for batch in outputs])
             for i, name in enumerate(self.layer_names)}
+
+
+def _quantized(model) -> bool:
+  """Whether the model quantizes activations (then counts must see one batch of all N)."""
+  return any(isinstance(layer, FakeQuant) and layer.bits < 32
+             for layer in model._flatten_layers())  # pylint: disable=protected-access
 
 
 def _jsonable_params(estimator) -> Dict:

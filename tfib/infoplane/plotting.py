@@ -1,4 +1,4 @@
-"""Matplotlib figures: the information plane with its ceilings."""
+"""Matplotlib figures: the information plane with its ceilings, readable in every case."""
 import io
 from typing import Dict, List, Optional
 
@@ -8,14 +8,59 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
 import numpy as np  # noqa: E402  pylint: disable=g-import-not-at-top
 
+__all__ = ["at_ceiling", "draw", "information_plane"]
+
+CEILING_TOLERANCE = 0.01  # bits: closer than this to log2 N, a layer cannot show compression.
+_LEGEND_LEFT = 0.78  # The plot takes the figure's width up to here; the legend the rest.
+
+
+def at_ceiling(record: Dict) -> bool:
+  """Whether a record's I(X;T) is pinned at log2 N (every input its own code)."""
+  if record.get("distinct_fraction") == 1.0:
+    return True
+  return (record.get("i_xt") is not None and record.get("log2_n") is not None
+          and record["log2_n"] - record["i_xt"] < CEILING_TOLERANCE)
+
+
+def _layer_label(layer: str, points: List[Dict]) -> str:
+  last = points[-1]
+  notes = []
+  if at_ceiling(last):
+    notes.append("at log2 N")
+  if last.get("failed"):
+    notes.append("failed")
+  return f"{layer} ({', '.join(notes)})" if notes else layer
+
+
+def _warnings(records: List[Dict]) -> List[str]:
+  """The caveats of the records (flags that are not failures), one line each."""
+  lines = {}
+  for record in records:
+    for name, reason in (record.get("flags") or {}).items():
+      if name == "outside_bins":
+        lines.setdefault(name, f"{reason} (e.g. {record['layer']})")
+  return list(lines.values())
+
 
 def information_plane(records: List[Dict], title: Optional[str] = None) -> bytes:
-  """Draws I(T;Y) against I(X;T), one line per layer, points coloured by epoch.
+  """The PNG of `draw`."""
+  figure = draw(records, title)
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format="png")
+  plt.close(figure)
+  return buffer.getvalue()
+
+
+def draw(records: List[Dict], title: Optional[str] = None) -> matplotlib.figure.Figure:
+  """Draws I(T;Y) against I(X;T): one path per layer in its own color, points colored by
+  epoch, the ceilings log2 N (vertical) and H(Y) (horizontal) dashed.
 
   ``records`` are results-file records of one estimator (keys layer, epoch, i_xt, i_ty,
-  log2_n, h_y; with i_xt_std and i_ty_std, aggregated over runs, error bars are drawn). The ceilings log2 N (vertical) and H(Y) (horizontal) are drawn dashed: a
-  layer pressed against log2 N has a distinct code per sample and tells nothing about
-  compression. Returns the PNG bytes.
+  log2_n, h_y; with i_xt_std and i_ty_std — aggregated over runs — error bars are drawn).
+  The axes start at 0 and reach past the ceilings, with plain numbers; a layer pressed
+  against log2 N (a distinct code per sample, so it tells nothing about compression) and a
+  failed estimate are named so in the legend, which sits outside the data; caveats of the
+  estimates (values outside fixed bins) are printed under the plane.
   """
   if not records:
     raise ValueError("No records to plot.")
@@ -23,34 +68,58 @@ def information_plane(records: List[Dict], title: Optional[str] = None) -> bytes
   for record in sorted(records, key=lambda r: r["epoch"]):
     by_layer.setdefault(record["layer"], []).append(record)
   epochs = np.array([r["epoch"] for r in records], dtype=float)
-  norm = matplotlib.colors.LogNorm(vmin=max(epochs.min(), 0) + 1, vmax=epochs.max() + 1)
+  norm = matplotlib.colors.PowerNorm(0.4, vmin=epochs.min(), vmax=max(epochs.max(),
+                                                                      epochs.min() + 1))
+  colors = plt.get_cmap("tab10")
 
-  figure, axes = plt.subplots(figsize=(7, 5), dpi=100)
-  for layer, points in by_layer.items():
-    x = [p["i_xt"] for p in points]
-    y = [np.nan if p["i_ty"] is None else p["i_ty"] for p in points]
-    axes.plot(x, y, color="0.75", linewidth=0.6, zorder=1)
+  figure, axes = plt.subplots(figsize=(8.5, 5), dpi=100)
+  scatter = None
+  for index, (layer, points) in enumerate(by_layer.items()):
+    x = np.array([p["i_xt"] for p in points], dtype=float)
+    y = np.array([np.nan if p.get("i_ty") is None else p["i_ty"] for p in points])
+    color = colors(index % 10)
+    axes.plot(x, y, color=color, linewidth=1.2, zorder=1, label=_layer_label(layer, points))
     if points[0].get("i_xt_std") is not None:  # Aggregated runs: mean ± sd.
-      axes.errorbar(x, y, xerr=[p["i_xt_std"] for p in points],
+      axes.errorbar(x, y, xerr=[p["i_xt_std"] or 0.0 for p in points],
                     yerr=[p.get("i_ty_std") or 0.0 for p in points], fmt="none",
-                    ecolor="0.8", elinewidth=0.5, zorder=0)
-    scatter = axes.scatter(x, y, c=[p["epoch"] + 1 for p in points], cmap="viridis",
-                           norm=norm, s=14, zorder=2, edgecolors="none")
-    axes.annotate(layer, (x[-1], y[-1]), textcoords="offset points", xytext=(4, 4),
-                  fontsize=8)
-  log2_n = records[0]["log2_n"]
-  axes.axvline(log2_n, color="tab:red", linestyle="--", linewidth=1,
-               label=f"log2 N = {log2_n:.2f}")
-  if records[0].get("h_y") is not None:
-    axes.axhline(records[0]["h_y"], color="tab:blue", linestyle="--", linewidth=1,
-                 label=f"H(Y) = {records[0]['h_y']:.3f}")
-  figure.colorbar(scatter, ax=axes, label="epoch + 1")
+                    ecolor=color, alpha=0.35, elinewidth=0.6, zorder=0)
+    failed = np.array([bool(p.get("failed")) for p in points])
+    scatter = axes.scatter(x[~failed], y[~failed], c=[p["epoch"] for p, f in zip(points, failed)
+                                                      if not f],
+                           cmap="viridis", norm=norm, s=16, zorder=2, edgecolors=color,
+                           linewidths=0.4)
+    if failed.any():
+      axes.scatter(x[failed], y[failed], facecolors="none", edgecolors="0.5", s=16, zorder=2)
+
+  log2_n = records[0].get("log2_n")
+  h_y = records[0].get("h_y")
+  values_x = [r["i_xt"] for r in records if r.get("i_xt") is not None]
+  values_y = [r["i_ty"] for r in records if r.get("i_ty") is not None]
+  if log2_n is not None:
+    axes.axvline(log2_n, color="0.3", linestyle="--", linewidth=1,
+                 label=f"log2 N = {log2_n:.2f}")
+  if h_y is not None:
+    axes.axhline(h_y, color="0.3", linestyle=":", linewidth=1, label=f"H(Y) = {h_y:.3f}")
+  right = max([log2_n or 0.0] + values_x)
+  top = max([h_y or 0.0] + values_y)
+  axes.set_xlim(min([0.0] + values_x) - 0.02 * right, right * 1.05 + 1e-9)
+  axes.set_ylim(min([0.0] + values_y) - 0.02 * top, top * 1.08 + 1e-9)
+  for axis in (axes.xaxis, axes.yaxis):
+    axis.set_major_formatter(matplotlib.ticker.ScalarFormatter(useOffset=False))
+    axis.get_major_formatter().set_scientific(False)
+  colorbar = figure.colorbar(scatter, ax=axes, pad=0.02)
+  colorbar.set_label("epoch")
+  colorbar.locator = matplotlib.ticker.MaxNLocator(nbins=8, integer=True)
+  colorbar.formatter = matplotlib.ticker.FormatStrFormatter("%d")
+  colorbar.update_ticks()
   axes.set_xlabel("I(X;T) [bits]")
   axes.set_ylabel("I(T;Y) [bits]")
-  axes.set_title(title or "Information plane")
-  axes.legend(loc="lower right", fontsize=8)
-  figure.tight_layout()
-  buffer = io.BytesIO()
-  figure.savefig(buffer, format="png")
-  plt.close(figure)
-  return buffer.getvalue()
+  axes.set_title(title or "Information plane", fontsize=10)
+  handles, labels = axes.get_legend_handles_labels()
+  figure.legend(handles, labels, loc="upper right", fontsize=8, frameon=False)
+  notes = _warnings(records)
+  if notes:
+    figure.text(0.01, 0.01, "\n".join(f"note: {n}" for n in notes), fontsize=7, color="0.3",
+                va="bottom")
+  figure.tight_layout(rect=(0, 0.04 * len(notes), _LEGEND_LEFT, 1))
+  return figure

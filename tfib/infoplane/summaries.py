@@ -20,13 +20,26 @@ def mi_tag(estimator_label: str, layer: str, quantity: str) -> str:
 
 
 def record_points(records: Sequence[Dict], prefix: str = "mi") -> List[Tuple[str, float, int]]:
-  """The (tag, value, step) scalar points of results records (None values are skipped)."""
-  points = []
+  """The (tag, value, step) scalar points of results records (see the module docstring);
+  ``prefix`` replaces "mi" (the aggregate writes its spread under "mi_std")."""
+  points, ceilings = [], {}
   for record in records:
+    label, layer, step = record["estimator_label"], record["layer"], int(record["epoch"])
+    kind = f"{prefix}_failed" if record.get("failed") else prefix
     for quantity, key in QUANTITIES:
-      if record.get(key) is not None:
-        tag = mi_tag(record["estimator_label"], record["layer"], quantity)
-        points.append((prefix + tag[2:], record[key], int(record["epoch"])))
+      value = record.get(key)
+      if value is None:
+        continue
+      points.append((f"{kind}/{label}/{layer}/{quantity}", value, step))
+      interval = (record.get("extras") or {}).get(f"{key}_ci")
+      if interval is not None and prefix == "mi":
+        points += [(f"mi_ci/{label}/{layer}/{quantity}_low", interval[0], step),
+                   (f"mi_ci/{label}/{layer}/{quantity}_high", interval[1], step)]
+    if prefix == "mi":
+      ceilings[(label, step)] = (record.get("log2_n"), record.get("h_y"))
+  for (label, step), (log2_n, h_y) in sorted(ceilings.items()):
+    points += [(f"mi_ceiling/{label}/{quantity}", value, step)
+               for (quantity, _), value in zip(QUANTITIES, (log2_n, h_y)) if value is not None]
   return points
 
 

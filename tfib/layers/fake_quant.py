@@ -8,7 +8,9 @@ For a range [lo, hi] and k = 2^bits − 1 steps of size s = (hi − lo) / k,
 
     q(x) = lo + s · round((clip(x, lo, hi) − lo) / s),
 
-with the straight-through gradient: 1 inside [lo, hi], 0 outside. Unlike
+with the straight-through gradient: 1 inside [lo, hi], 0 outside. The forward value is the
+level itself, bit for bit (the gradient is carried by a term that is exactly 0), so a layer
+takes at most 2^bits distinct values. Unlike
 `tf.quantization.fake_quant_with_min_max_vars` (used through TF-MOT in the paper), the
 range is not nudged to contain 0: TensorFlow's nudging shifts a range such as a softmax
 batch's [0.09, 0.11] to [0, 0.02] and maps every value onto one level. A layer whose
@@ -39,8 +41,10 @@ def fake_quantize(x, low, high, bits: int):
   high = tf.maximum(tf.stop_gradient(tf.cast(high, x.dtype)), low + 1e-6)
   step = (high - low) / (2 ** bits - 1)
   clipped = tf.clip_by_value(x, low, high)
-  levels = low + tf.round((clipped - low) / step) * step
-  return clipped + tf.stop_gradient(levels - clipped)
+  levels = tf.stop_gradient(low + tf.round((clipped - low) / step) * step)
+  # clipped − clipped is exactly 0 forward and carries the straight-through gradient; the
+  # usual clipped + stop_gradient(levels − clipped) rounds off the grid by an ulp or so.
+  return levels + (clipped - tf.stop_gradient(clipped))
 
 
 @keras.saving.register_keras_serializable(package="tfib")

@@ -21,7 +21,9 @@ information does a ResNet compress?", 2020) track during training, and
 Depth counts the weighted layers on the main path, as ResNet-18 does: depth = 2 + 2 * (total
 number of blocks); ``DEPTHS`` maps 10, 18 and 34 to their blocks per stage.
 
-Inputs are float images in [0, 1] of shape [H, W, C] (H, W >= 8). The classifier returns
+Inputs are float images in [0, 1] of shape [H, W, C] (H, W >= 8): `tfib.data.to_float` of
+the uint8 images `tfib.data.load` gives; anything else is refused by the first layer,
+`tfib.layers.InputRange`. The classifier returns
 logits (no softmax). Every layer is a built-in Keras 3 layer or `Capture`, so models save and
 load as ``.keras`` files with no custom objects beyond tfib's registered ones.
 """
@@ -30,6 +32,7 @@ from typing import Optional, Sequence, Tuple, Union
 import keras
 
 from tfib.layers.capture import Capture
+from tfib.layers.input_range import InputRange
 
 NUM_STAGES = 4
 CAPTURE_NAMES = tuple(f"h{stage}" for stage in range(1, NUM_STAGES + 1))
@@ -120,8 +123,10 @@ def _residual_block(build: _Builder, x, filters: int, strides: int, name: str,
 
 
 def resnet_encoder_features(inputs, width: int, blocks: Sequence[int], build: _Builder):
-  """Stem and four stages on ``inputs``; returns the captured stage outputs h1..h4."""
-  x = build.conv(inputs, width, 3, 1, "stem_conv")
+  """Stem and four stages on ``inputs`` (images in [0, 1], checked by `InputRange`);
+  returns the captured stage outputs h1..h4."""
+  x = InputRange(0.0, 1.0, name=f"{build.prefix}image_range")(inputs)
+  x = build.conv(x, width, 3, 1, "stem_conv")
   captured = []
   for stage, num_blocks in enumerate(blocks, start=1):
     filters = width * 2 ** (stage - 1)

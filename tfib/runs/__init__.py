@@ -19,7 +19,8 @@ from tfib.runs import atomic
 from tfib.runs.errors import ConfigMismatchError, CorruptStateError, RunError
 from tfib.runs.journal import Journal, read_records
 from tfib.runs.run import (Run, is_run_directory, load_network, network_path,
-                           saved_networks)
+                           read_manifest, saved_networks)
 
 __all__ = ["ConfigMismatchError", "CorruptStateError", "Journal", "Run", "RunError", "atomic",
-           "is_run_directory", "load_network", "network_path", "read_records", "saved_networks"]
+           "is_run_directory", "load_network", "network_path", "read_manifest", "read_records",
+           "saved_networks"]

@@ -47,7 +47,7 @@ from tfib.runs.errors import ConfigMismatchError, CorruptStateError, RunError
 from tfib.runs.journal import Journal, read_records
 
 __all__ = ["NETWORKS", "RESUME", "Run", "is_run_directory", "load_network", "network_path",
-           "saved_networks"]
+           "read_manifest", "saved_networks"]
 
 RESUME = "resume"
 NETWORKS = "networks.jsonl"
@@ -57,7 +57,8 @@ def is_run_directory(path: str) -> bool:
   return os.path.isfile(os.path.join(path, manifest_lib.MANIFEST))
 
 
-def _read_manifest(path: str) -> Dict[str, Any]:
+def read_manifest(path: str) -> Dict[str, Any]:
+  """The manifest of the run in ``path`` (RunError if it is not a tfib run)."""
   file = os.path.join(path, manifest_lib.MANIFEST)
   try:
     with open(file) as stream:
@@ -258,7 +259,7 @@ class Run:
   # --- internals -------------------------------------------------------------------------
 
   def _own_manifest(self) -> Dict[str, Any]:
-    manifest = _read_manifest(self.path)
+    manifest = read_manifest(self.path)
     if manifest.get("program") != self.program:
       raise RunError(f"{self.path} holds a run of {manifest.get('program')}; {self.program} "
                      "cannot continue it. Choose another directory.")

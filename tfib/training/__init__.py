@@ -11,7 +11,7 @@ from typing import Dict, List
 from tfib import runs
 from tfib.training.train_config import HISTORY
 
-__all__ = ["load_checkpoint", "saved_epochs", "training_history"]
+__all__ = ["held_out_data", "load_checkpoint", "saved_epochs", "training_history"]
 
 
 def saved_epochs(run_dir: str) -> List[int]:
@@ -35,3 +35,15 @@ def load_checkpoint(run_dir: str, epoch: int, verify: bool = True):
 def training_history(run_dir: str) -> List[Dict]:
   """[{"epoch": k, "metrics": {...}}, ...] of every completed epoch of a tfib-train run."""
   return runs.read_records(os.path.join(run_dir, HISTORY))
+
+
+def held_out_data(run_dir: str, data_dir=None):
+  """(images float32 [N, H, W, C] in [0, 1], labels int32 [N]): the held-out images the
+  tfib-train run in ``run_dir`` evaluated on, the same split and subset it used."""
+  from tfib import data  # pylint: disable=g-import-not-at-top
+  from tfib.training import input_pipeline  # pylint: disable=g-import-not-at-top  (TF)
+
+  train = runs.read_manifest(run_dir)["config"]["train"]
+  split = input_pipeline.load_image_data(train["dataset"], data_dir, train["max_train_examples"],
+                                         train["max_eval_examples"])
+  return data.to_float(split.eval_images), split.eval_labels

@@ -119,6 +119,7 @@ def epoch_order(num_examples: int, seed: int, epoch: int):
 
 
 def _to_float(images):
+  """`tfib.data.to_float` inside the tf.data pipeline."""
   return tf.cast(images, tf.float32) / 255.0
 
 

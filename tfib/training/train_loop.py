@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfib import data as tfib_data
 from tfib.training import input_pipeline
 from tfib.training.train_config import MODES
 
@@ -151,7 +152,7 @@ class TrainLoop:
     """[1, 2H, nW, C] uint8: ``images`` above their reconstructions (autoencoders only)."""
     if self.mode != "autoencoder" or len(images) == 0:
       return None
-    originals = images.astype(np.float32) / 255.0
+    originals = tfib_data.to_float(images)
     reconstructions = np.asarray(self.model(originals, training=False))
     rows = [np.concatenate(list(block), axis=1) for block in (originals, reconstructions)]
     grid = np.clip(np.round(np.concatenate(rows, axis=0) * 255.0), 0, 255).astype(np.uint8)

@@ -12,15 +12,13 @@ Numeric flags carry their bounds (absl refuses ``--epochs=0`` with a message nam
 flag), enums their choices; `run_options` turns the run flags into `tfib.runs.Run`
 arguments.
 """
-import os
-from typing import Dict, Optional, Sequence
+import sys
+from typing import Callable, Dict, Optional, Sequence
 
+from absl import app
 from absl import flags
 from absl import logging
 
-# TensorFlow's C++ INFO lines (oneDNN, CUDA probing) drown a program's own progress; set
-# before TensorFlow is imported. An explicit TF_CPP_MIN_LOG_LEVEL wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from tfib.training.strategies import STRATEGIES
 
@@ -42,6 +40,19 @@ def define_run_flags(default_logdir: str):
       ["overwrite", "force_resume"], lambda values: not (values["overwrite"]
                                                          and values["force_resume"]),
       "--overwrite and --force_resume contradict each other.")
+
+
+def run_program(main: Callable, module_name: str, description: str):
+  """``app.run(main)`` with a ``--help`` that shows the program: its description and its
+  own flags (those of ``module_name`` and the shared ones it defined), not only absl's
+  "Try --helpfull". A console script's ``__main__`` is the wrapper pip writes, whose
+  docstring and flags are empty; this gives it the program's."""
+  main_module = sys.argv[0]
+  for module in (module_name, __name__):
+    for flag in FLAGS.get_flags_for_module(module):
+      FLAGS.register_key_flag_for_module(main_module, flag)
+  sys.modules["__main__"].__doc__ = description
+  app.run(main)
 
 
 def _not_checkpoint_chatter(record) -> bool:

@@ -131,7 +131,7 @@ def main(argv):
 
 
 def run():
-  app.run(main)
+  shared_flags.run_program(main, __name__, __doc__)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 import glob
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ import scipy.stats
 from sklearn.metrics import mutual_info_score
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.custom_scalar import layout_pb2
 
 from tfib import callbacks, data, estimators, models
 from tfib.runs import ConfigMismatchError, event_files, read_records
@@ -81,6 +83,13 @@ def test_tensorboard_scalars_equal_the_results_file(trained):
   assert sorted(images) == ["infoplane/binning_idnns_30", "infoplane/binning_saxe_0.2",
                             "infoplane/exact"]
   assert "custom_scalars__config__" in accumulator.Tags()["tensors"]
+  (layout_event,) = accumulator.Tensors("custom_scalars__config__")
+  layout = layout_pb2.Layout.FromString(tf.make_ndarray(layout_event.tensor_proto).item())
+  tags = {tag for tag, _ in _scalars(logdir)[0]}
+  for category in layout.category:  # A chart per layer: TensorBoard colors lines by run.
+    for chart in category.chart:
+      (pattern,) = chart.multiline.tag
+      assert len([tag for tag in tags if re.search(pattern, tag)]) == 1, pattern
 
 
 def test_information_plane_pngs_are_written(trained):

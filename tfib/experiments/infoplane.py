@@ -32,7 +32,7 @@ from tfib.models import presets
 from tfib.data import epoch_order
 from tfib.runs import atomic, tensorboard
 from tfib.runs.crash_points import crash_point
-from tfib.runs.keras_callbacks import RunCheckpoint, TrainingScalars
+from tfib.runs.keras_callbacks import FitProgress, RunCheckpoint, TrainingScalars
 from tfib.runs.run import Run
 
 __all__ = ["ExperimentConfig", "PROGRAM", "default_estimators", "load_inputs", "run",
@@ -122,8 +122,10 @@ def train_seed(config: ExperimentConfig, seed: int, run_dir: str, x, y,
   plane = None
   if config.estimators:
     plane = InformationPlane(presets.information_plane_layers(model), x, y,
-                             list(config.estimators), config.recorded_epochs(), run=run)
+                             list(config.estimators), config.recorded_epochs(), run=run,
+                             verbose=0)
     fit_callbacks.append(plane)
+  fit_callbacks.append(FitProgress(plane.describe_latest if plane else None))
   checkpoint = RunCheckpoint(run, every=config.checkpoint_every)
   fit_callbacks.append(checkpoint)
   initial = checkpoint.restore(model)

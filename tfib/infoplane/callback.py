@@ -1,4 +1,5 @@
 """The InformationPlane callback: I(X;T) and I(T;Y) of chosen layers while a model trains."""
+import math
 import os
 import time
 from typing import Dict, Mapping, Optional, Sequence, Union
@@ -72,6 +73,10 @@ class InformationPlane(keras.callbacks.Callback):
     run: the `tfib.runs.Run` it shares with other callbacks (a `RunCheckpoint`).
     inputs_distinct: if False, I(X;T) = H(T) − H(T|X) with X read from ``x``; if True
       (inputs known to be distinct) H(T|X) = 0 is not computed.
+    verbose: 1 (default) says what the callback records while ``fit`` runs — when it
+      starts, a line per recording at most every 10 seconds (and the last), and the time
+      each estimator took at the end; 0 is silent (a program showing its own progress
+      reads `latest` instead).
     batch_size: batch size for evaluating the layers. A model with quantizers
       (`tfib.layers.FakeQuant`) is evaluated on all N inputs at once whatever this says:
       its counts must not depend on how the inputs are batched — a grid taken from the
@@ -82,7 +87,7 @@ class InformationPlane(keras.callbacks.Callback):
 
   def __init__(self, layers: Sequence[str], x, y, estimators: EstimatorsArg, epochs,
                logdir: Optional[str] = None, run: Optional[Run] = None,
-               inputs_distinct: bool = True, batch_size: int = 8192):
+               inputs_distinct: bool = True, batch_size: int = 8192, verbose: int = 1):
     super().__init__()
     if (logdir is None) == (run is None):
       raise ValueError("Give the callback either a logdir or a run.")
@@ -104,6 +109,10 @@ class InformationPlane(keras.callbacks.Callback):
     self.batch_size = int(batch_size)
     self.seconds = 0.0  # Time spent recording, for reports and benchmarks.
     self.seconds_by_estimator = {label: 0.0 for label in self.estimators}
+    self.verbose = int(verbose)
+    self.latest = []  # The records of the latest recording.
+    self._last_report = -math.inf
+    self._warned = set()
     self._activations = None
     self._results = None
     self._began = False
@@ -136,8 +145,11 @@ class InformationPlane(keras.callbacks.Callback):
     if self._began:  # A further fit of the same run in this process.
       return
     self._began = True
+    self._say(f"information plane: I(X;T) and I(T;Y) of {len(self.layer_names)} layers "
+              f"({', '.join(self.layer_names)}) with {', '.join(self.estimators)} at "
+              f"{len(self.epochs)} epochs, into {self.run.path}")
     if resumed is None:  # A new run: what belongs to its step 0.
-      summaries.write_layout(self.run.writer(), self.estimators)
+      summaries.write_layout(self.run.writer(), self.estimators, self.layer_names)
       if 0 in self.epochs:
         self.record(0)
 
@@ -150,6 +162,26 @@ class InformationPlane(keras.callbacks.Callback):
 
   def on_train_end(self, logs=None):
     self.run.writer().flush()
+    if self.seconds:
+      times = ", ".join(f"{label} {seconds:.1f} s"
+                        for label, seconds in self.seconds_by_estimator.items())
+      self._say(f"information plane: {self.seconds:.1f} s recording ({times})")
+
+  def describe_latest(self) -> str:
+    """The latest recording in one line: its epoch and each layer's I(X;T)/I(T;Y) (bits)
+    for the first estimator."""
+    if not self.latest:
+      return ""
+    label = self.latest[0]["estimator_label"]
+    values = " ".join(
+        f"{r['layer']} {r['i_xt']:.2f}/{'-' if r['i_ty'] is None else format(r['i_ty'], '.2f')}"
+        + ("!" if r.get("failed") else "")
+        for r in self.latest if r["estimator_label"] == label)
+    return f"epoch {self.latest[0]['epoch']} {label} I(X;T)/I(T;Y): {values}"
+
+  def _say(self, text: str):
+    if self.verbose:
+      print(text, flush=True)
 
   def record(self, epoch: int):
     """Estimates and writes every (estimator, layer) pair at ``epoch``."""
@@ -172,6 +204,21 @@ class InformationPlane(keras.callbacks.Callback):
     tensorboard.write_scalars(self.run.writer(), summaries.record_points(records))
     self.run.writer().flush()
     self.seconds += time.perf_counter() - start
+    self.latest = records
+    self._report(records)
+
+  def _report(self, records):
+    """A line per recording (at most every 10 s, and the last); each caveat once."""
+    for record in records:
+      for flag, reason in (record.get("flags") or {}).items():
+        if (record["estimator_label"], flag) not in self._warned:
+          self._warned.add((record["estimator_label"], flag))
+          self._say(f"information plane: {record['estimator_label']} at layer "
+                    f"{record['layer']}: {reason}")
+    now = time.monotonic()
+    if now - self._last_report >= 10.0 or records[0]["epoch"] == self.epochs[-1]:
+      self._last_report = now
+      self._say(f"information plane: {self.describe_latest()}")
 
   def write_images(self):
     """Draws the information plane of each estimator from the results journal."""

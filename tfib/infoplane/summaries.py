@@ -5,6 +5,7 @@ Tags: ``mi/<estimator>/<layer>/I_XT`` and ``mi/<estimator>/<layer>/I_TY`` (bits,
 epochs done); information-plane images under ``infoplane/<estimator>``; a custom-scalars
 layout with one category per estimator and the layers of each quantity in one chart.
 """
+import re
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 import tensorflow as tf
@@ -43,20 +44,24 @@ def record_points(records: Sequence[Dict], prefix: str = "mi") -> List[Tuple[str
   return points
 
 
-def write_layout(writer, estimator_labels: Iterable[str]):
-  """A custom-scalars layout (step 0): per estimator, I(X;T) and I(T;Y) of all layers."""
+def write_layout(writer, estimator_labels: Iterable[str], layers: Sequence[str]):
+  """A custom-scalars layout (step 0): per estimator and quantity, one chart per layer.
+
+  TensorBoard colors the lines of a chart by run, so a chart holds one layer: its lines
+  are the runs (seeds) and can be told apart; the plane itself is the dashboard's.
+  """
   from tensorboard.plugins.custom_scalar import layout_pb2  # pylint: disable=g-import-not-at-top
   from tensorboard.plugins.custom_scalar import summary as custom_scalar  # pylint: disable=g-import-not-at-top
 
   categories = []
   for label in estimator_labels:
-    charts = [
-        layout_pb2.Chart(
-            title=f"{title} ({label})",
-            multiline=layout_pb2.MultilineChartContent(tag=[rf"mi/{label}/.*/{quantity}$"]))
-        for title, quantity in (("I(X;T)", "I_XT"), ("I(T;Y)", "I_TY"))
-    ]
-    categories.append(layout_pb2.Category(title=f"mi/{label}", chart=charts))
+    for title, quantity in (("I(X;T)", "I_XT"), ("I(T;Y)", "I_TY")):
+      charts = [layout_pb2.Chart(
+          title=f"{layer}: {title}",
+          multiline=layout_pb2.MultilineChartContent(
+              tag=[f"^{re.escape(mi_tag(label, layer, quantity))}$"]))
+                for layer in layers]
+      categories.append(layout_pb2.Category(title=f"{label}: {title} [bits]", chart=charts))
   with writer.as_default():
     tf.summary.experimental.write_raw_pb(
         custom_scalar.pb(layout_pb2.Layout(category=categories)).SerializeToString(), step=0)

@@ -17,13 +17,16 @@ process: feed ``fit`` with `tfib.data.epoch_order.fit_dataset`, whose order is a
 of (seed, epoch), and call `RunCheckpoint.restore` before building it, to know where to
 start (Keras' ``shuffle=True`` restarts its random order with the process).
 """
+from typing import Callable, Optional
+
 import keras
 
 from tfib.runs import fingerprints
 from tfib.runs import tensorboard
+from tfib.runs.progress import Progress
 from tfib.runs.run import Run
 
-__all__ = ["RunCheckpoint", "TrainingScalars"]
+__all__ = ["FitProgress", "RunCheckpoint", "TrainingScalars"]
 
 
 class RunCheckpoint(keras.callbacks.Callback):
@@ -103,3 +106,31 @@ class TrainingScalars(keras.callbacks.Callback):
   def on_train_end(self, logs=None):
     self.run.writer(self.subdir).flush()
 
+
+
+class FitProgress(keras.callbacks.Callback):
+  """Epochs done of the total, time per epoch, time left and the latest numbers: the
+  epoch's logs and ``details()`` (e.g. the latest information-plane record), one live line
+  on a terminal or one line per update in a log (`tfib.runs.progress.Progress`)."""
+
+  def __init__(self, details: Optional[Callable[[], str]] = None, stream=None,
+               every_seconds: float = 10.0):
+    super().__init__()
+    self.details = details
+    self.stream = stream
+    self.every_seconds = every_seconds
+    self._progress = None
+
+  def on_epoch_begin(self, epoch, logs=None):
+    if self._progress is None:  # The first epoch of this process: a resumed run starts late.
+      self._progress = Progress(self.params["epochs"], "epoch", start=epoch,
+                                stream=self.stream, every_seconds=self.every_seconds)
+
+  def on_epoch_end(self, epoch, logs=None):
+    numbers = "  ".join(f"{name} {value:.4g}" for name, value in (logs or {}).items())
+    extra = self.details() if self.details else ""
+    self._progress.update(epoch + 1, "  ".join(part for part in (numbers, extra) if part))
+
+  def on_train_end(self, logs=None):
+    if self._progress is not None:
+      self._progress.close()

@@ -26,6 +26,7 @@ from tfib import models, runs
 from tfib.models import resnet as resnet_module
 from tfib.layers import captured_layer_names
 from tfib.runs import tensorboard
+from tfib.runs.progress import Progress
 from tfib.training import input_pipeline, optimization, strategies
 from tfib.training.checkpoint_schedule import parse_save_epochs
 from tfib.training.train_config import HISTORY, PROGRAM, TrainConfig
@@ -170,6 +171,8 @@ def train_resnet(config: TrainConfig, run_dir: str,
 
   records = history.records()
   metrics = dict(records[-1]["metrics"]) if records else {}
+  progress = (Progress(config.epochs, "epoch", start=last, every_seconds=0.0) if run.chief
+              else None)
   for epoch in range(last + 1, config.epochs + 1):
     start = time.perf_counter()
     metrics = loop.train_epoch(train_images, train_labels, epoch, config.seed, config.augment,
@@ -177,8 +180,9 @@ def train_resnet(config: TrainConfig, run_dir: str,
     seconds = time.perf_counter() - start
     metrics.update(loop.evaluate(evaluation))
     finish_epoch(epoch, metrics)
-    logging.info("epoch %d/%d  %s  (%.1f s, %.0f images/s)", epoch, config.epochs,
-                 _format(metrics), seconds, steps * config.batch_size / max(seconds, 1e-9))
+    if progress:
+      progress.update(epoch, f"{_format(metrics)}  "
+                             f"{steps * config.batch_size / max(seconds, 1e-9):.0f} images/s")
   run.close()
   return TrainResult(
       run_dir=run.path, last_epoch=int(loop.epoch.numpy()),

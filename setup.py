@@ -71,6 +71,7 @@ setuptools.setup(
         "console_scripts": [
             "tfib-infoplane=tfib.bin.infoplane:run",
             "tfib-mine=tfib.bin.mine:run",
+            "tfib-sweep=tfib.bin.sweep:run",
             "tfib-train=tfib.bin.train:run",
         ],
         # TensorBoard finds the information-plane dashboard through this entry point.

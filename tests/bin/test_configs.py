@@ -1,5 +1,6 @@
 """Every flagfile in configs/ is accepted by its program."""
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from tfib.models import presets
 
 CONFIGS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "configs",
                                         "*.cfg")))
-PROGRAMS = {"train_": "tfib.bin.train", "mine_": "tfib.bin.mine"}
+PROGRAMS = {"train_": "tfib.bin.train", "mine_": "tfib.bin.mine", "li_liu_": "tfib.bin.sweep"}
 
 
 def _program(path):
@@ -33,13 +34,28 @@ def test_infoplane_flagfiles_build_a_valid_experiment(path):
   assert config.model in presets.names() and config.epochs > 0 and config.estimators
 
 
-@pytest.mark.parametrize(
-    "path", [p for p in CONFIGS if _program(p) != "tfib.bin.infoplane"], ids=os.path.basename)
-def test_other_flagfiles_parse_in_their_program(path):
-  # In a subprocess, so that each program defines its flags alone: absl raises on an
-  # unknown flag name or a bad value.
-  code = (f"import {_program(path)}; from absl import flags; "
-          f"flags.FLAGS(['program', '--flagfile={path}']); print('parsed')")
-  result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
-  assert result.returncode == 0 and "parsed" in result.stdout, result.stderr[-2000:]
+# One subprocess per program, so that each defines its flags alone: absl raises on an
+# unknown flag name or a bad value. Sweeps also build every grid point's network for
+# 28x28x1 images and 10 classes (MNIST, Fashion-MNIST), which must fit.
+_PARSE = """
+import json, sys
+from absl import flags
+import {module} as program
+for path in json.loads(sys.argv[1]):
+  flags.FLAGS.unparse_flags()
+  flags.FLAGS(["program", "--flagfile=" + path])
+  if hasattr(program, "_sweep"):
+    from tfib.experiments import sweep
+    sweep.check(program._sweep(), (28, 28, 1), 10)
+  print("parsed", path)
+"""
+
+
+@pytest.mark.parametrize("module", sorted(set(PROGRAMS.values())))
+def test_other_flagfiles_parse_in_their_program(module):
+  paths = [p for p in CONFIGS if _program(p) == module]
+  assert paths
+  result = subprocess.run([sys.executable, "-c", _PARSE.format(module=module),
+                           json.dumps(paths)], capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert result.stdout.count("parsed ") == len(paths)

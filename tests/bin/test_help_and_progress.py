@@ -12,6 +12,7 @@ PROGRAMS = {
                                                           "--save_epochs"]),
     "tfib-mine": ("mutual information I(X;Z) between two arrays", ["--estimator", "--logdir",
                                                                    "--true_mi_bits"]),
+    "tfib-sweep": ("Li & Liu's CNN sweeps", ["--grid", "--width", "--job", "--logdir"]),
 }
 
 

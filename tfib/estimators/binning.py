@@ -102,7 +102,7 @@ class Binning(Estimator):
     outside = float(np.mean(np.abs(as_finite_activations(activations)) > 1.0))
     if not outside:
       return estimate
-    return dataclasses.replace(estimate, extras={"fraction_outside_bins": outside}, flags={
-        "outside_bins": f"{100 * outside:.3g}% of the values lie outside IDNNs' [-1, 1] bins "
-                        "and share the top bin (unbounded activations? use "
-                        "scheme=adaptive)"})
+    return dataclasses.replace(estimate, extras={"fraction_outside_bins": outside}, flags=dict(
+        estimate.flags, outside_bins=f"{100 * outside:.3g}% of the values lie outside IDNNs' "
+                                     "[-1, 1] bins and share the top bin (unbounded "
+                                     "activations? use scheme=adaptive)"))

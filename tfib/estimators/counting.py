@@ -8,11 +8,15 @@ where H(T|X) = 0 when the N inputs are distinct (the usual case), so I(X;T) = H(
 Every entropy is a plug-in (maximum-likelihood) entropy of counted codes, computed in one
 pass by `tfib.ops.code_entropies` (C++ kernel, or its pure-TensorFlow reference).
 """
+import math
+
 import numpy as np
 
 from tfib import ops
 from tfib.estimators.base import as_labels, label_entropy
 from tfib.estimators.result import MIEstimate
+
+CEILING_TOLERANCE = 0.01  # bits: closer than this to log2 N, I(X;T) is pinned at its ceiling.
 
 
 def smallest_code_dtype(codes: np.ndarray) -> np.ndarray:
@@ -50,12 +54,19 @@ def counting_estimate(codes: np.ndarray, labels, inputs, name: str, params) -> M
   h_t_given_x = 0.0
   if ids is not None:
     h_t_given_x = float(ops.code_entropies(codes, ids).h_t_given_y)
+  i_xt = h_t - h_t_given_x
+  flags = {}
+  if num_samples > 1 and math.log2(num_samples) - i_xt < CEILING_TOLERANCE:
+    flags["at_ceiling"] = (
+        f"I(X;T) = {i_xt:.4f} bits is within {CEILING_TOLERANCE} of log2 N: (nearly) every "
+        "input has its own code, so this layer's I(X;T) cannot move (no compression can show)")
   return MIEstimate(
       estimator=name,
       params=params,
-      i_xt=h_t - h_t_given_x,
+      i_xt=i_xt,
       i_ty=None if labels is None else h_t - float(by_label.h_t_given_y),
       num_samples=num_samples,
       h_y=None if labels is None else label_entropy(labels),
       distinct_fraction=int(by_label.num_distinct) / num_samples,
+      flags=flags,
   )

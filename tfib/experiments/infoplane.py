@@ -28,6 +28,7 @@ from tfib import data
 from tfib.infoplane import schedules
 from tfib.infoplane.aggregate import aggregate_runs
 from tfib.infoplane.callback import InformationPlane
+from tfib.infoplane.diagnostics import LayerDiagnostics
 from tfib.models import presets
 from tfib.data import epoch_order
 from tfib.runs import atomic, tensorboard
@@ -40,6 +41,7 @@ __all__ = ["ExperimentConfig", "PROGRAM", "default_estimators", "load_inputs", "
 
 PROGRAM = "tfib-infoplane"
 SEEDS = "seeds.jsonl"
+SUBSET_SEED = 20200101  # The same subset for every seed and run.
 
 
 def default_estimators(bits: int) -> tuple:
@@ -51,10 +53,12 @@ def default_estimators(bits: int) -> tuple:
 class ExperimentConfig:
   """What defines an information-plane experiment (refused if a run holds another)."""
 
-  model: str = "szt-tanh"
+  model: str = "szt-tanh"  # A preset name, or "cnn" with its `cnn` architecture.
   activation: Optional[str] = None  # None: the preset's own.
+  cnn: Optional[Dict] = None  # For model="cnn": `tfib.models.presets.cnn` arguments.
   bits: int = 32
   dataset: str = "szt"
+  max_examples: int = 0  # > 0: a fixed random subset of the dataset's inputs.
   epochs: int = 2000
   batch_size: int = 512
   learning_rate: float = 4e-4
@@ -67,6 +71,7 @@ class ExperimentConfig:
   checkpoint_every: int = 50
   seed: int = 0  # Of the first run; seed + 1, ... follow.
   min_accuracy: float = 0.0
+  diagnostics: bool = False  # `tfib.infoplane.diagnostics`, bin-count sweep at 0 and the end.
 
   def recorded_epochs(self) -> np.ndarray:
     if self.schedule == "log":
@@ -76,15 +81,29 @@ class ExperimentConfig:
   def as_dict(self) -> Dict:
     return dict(dataclasses.asdict(self), estimators=list(self.estimators))
 
+  def architecture(self, input_shape=None, num_classes=None) -> presets.Preset:
+    """The network's `Preset` (a CNN's needs the data's input shape and class count)."""
+    if self.model != "cnn":
+      spec = presets.preset(self.model)
+      return dataclasses.replace(spec, activation=self.activation or spec.activation)
+    if self.cnn is None:
+      raise ValueError("model 'cnn' needs its architecture (config.cnn).")
+    return presets.cnn(input_shape, num_classes, **self.cnn)
+
 
 def load_inputs(config: ExperimentConfig):
-  """All inputs (float32, images scaled to [0, 1]) and labels of the dataset, checked to fit
-  the preset's input shape."""
-  spec = presets.preset(config.model)
+  """All inputs (float32, images scaled to [0, 1]) and labels of the dataset — or the fixed
+  random subset of ``config.max_examples`` — checked to fit the network."""
   x, y = data.load(config.dataset, "train")
   if config.dataset in data.TFDS:
     x_test, y_test = data.load(config.dataset, "test")
     x, y = np.concatenate([x, x_test]), np.concatenate([y, y_test])
+  if 0 < config.max_examples < len(x):
+    keep = np.sort(np.random.default_rng(SUBSET_SEED).permutation(len(x))[:config.max_examples])
+    x, y = x[keep], y[keep]
+  if config.model == "cnn" and x.ndim == 3:
+    x = x[..., np.newaxis]
+  spec = config.architecture(x.shape[1:], int(y.max()) + 1)
   if tuple(x.shape[1:]) != tuple(spec.input_shape):
     raise ValueError(f"Dataset {config.dataset!r} has inputs of shape {x.shape[1:]}, but model "
                      f"{config.model!r} takes {spec.input_shape}.")
@@ -115,15 +134,21 @@ def train_seed(config: ExperimentConfig, seed: int, run_dir: str, x, y,
   run.declare("seed", {"seed": seed})
   keras.utils.set_random_seed(seed)
   train, held_out = split(len(x), config.train_fraction, seed)
-  model = presets.build(config.model, config.bits, config.activation, seed=seed)
+  spec = config.architecture(x.shape[1:], int(y.max()) + 1)
+  model = presets.build_preset(spec, config.bits, seed, config.model)
   model.compile(_optimizer(config), "sparse_categorical_crossentropy", metrics=["accuracy"])
 
   fit_callbacks = [TrainingScalars(run)]
   plane = None
   if config.estimators:
-    plane = InformationPlane(presets.information_plane_layers(model), x, y,
-                             list(config.estimators), config.recorded_epochs(), run=run,
-                             verbose=0)
+    layers = presets.information_plane_layers(model)
+    diagnostics = None
+    if config.diagnostics:
+      diagnostics = LayerDiagnostics(
+          tanh_layers=[l for l in layers if l != "output"] if spec.activation == "tanh" else (),
+          sweep_epochs=(0, config.epochs))
+    plane = InformationPlane(layers, x, y, list(config.estimators), config.recorded_epochs(),
+                             run=run, diagnostics=diagnostics, verbose=0)
     fit_callbacks.append(plane)
   fit_callbacks.append(FitProgress(plane.describe_latest if plane else None))
   checkpoint = RunCheckpoint(run, every=config.checkpoint_every)

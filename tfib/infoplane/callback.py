@@ -19,6 +19,7 @@ from tfib.runs.run import Run
 __all__ = ["InformationPlane", "RESULTS", "estimator_labels"]
 
 RESULTS = "results.jsonl"  # The results journal of a run: one record per (estimator, layer, epoch).
+DIAGNOSTICS = "diagnostics.jsonl"  # One record per (layer, epoch), with `diagnostics`.
 EstimatorsArg = Union[Sequence, Mapping[str, object]]
 
 
@@ -73,6 +74,9 @@ class InformationPlane(keras.callbacks.Callback):
     run: the `tfib.runs.Run` it shares with other callbacks (a `RunCheckpoint`).
     inputs_distinct: if False, I(X;T) = H(T) − H(T|X) with X read from ``x``; if True
       (inputs known to be distinct) H(T|X) = 0 is not computed.
+    diagnostics: a `tfib.infoplane.diagnostics.LayerDiagnostics`, measured on every layer
+      at every recorded epoch into ``diagnostics.jsonl`` and TensorBoard
+      (``diagnostics/<layer>/<name>``).
     verbose: 1 (default) says what the callback records while ``fit`` runs — when it
       starts, a line per recording at most every 10 seconds (and the last), and the time
       each estimator took at the end; 0 is silent (a program showing its own progress
@@ -87,7 +91,8 @@ class InformationPlane(keras.callbacks.Callback):
 
   def __init__(self, layers: Sequence[str], x, y, estimators: EstimatorsArg, epochs,
                logdir: Optional[str] = None, run: Optional[Run] = None,
-               inputs_distinct: bool = True, batch_size: int = 8192, verbose: int = 1):
+               inputs_distinct: bool = True, batch_size: int = 8192, diagnostics=None,
+               verbose: int = 1):
     super().__init__()
     if (logdir is None) == (run is None):
       raise ValueError("Give the callback either a logdir or a run.")
@@ -109,6 +114,7 @@ class InformationPlane(keras.callbacks.Callback):
     self.batch_size = int(batch_size)
     self.seconds = 0.0  # Time spent recording, for reports and benchmarks.
     self.seconds_by_estimator = {label: 0.0 for label in self.estimators}
+    self.diagnostics = diagnostics
     self.verbose = int(verbose)
     self.latest = []  # The records of the latest recording.
     self._last_report = -math.inf
@@ -142,6 +148,8 @@ class InformationPlane(keras.callbacks.Callback):
                                     reduce_retracing=True)
     resumed = self.run.start()
     self._results = self.run.journal(RESULTS, step_key="epoch")
+    self._diagnostics = (None if self.diagnostics is None
+                         else self.run.journal(DIAGNOSTICS, step_key="epoch"))
     if self._began:  # A further fit of the same run in this process.
       return
     self._began = True
@@ -201,7 +209,13 @@ class InformationPlane(keras.callbacks.Callback):
         crash_point("information_plane")
       self.seconds_by_estimator[label] += time.perf_counter() - began
     self._results.append(records)
-    tensorboard.write_scalars(self.run.writer(), summaries.record_points(records))
+    points = summaries.record_points(records)
+    if self.diagnostics is not None:
+      measured = [dict(self.diagnostics.measure(layer, activations[layer], epoch), layer=layer,
+                       epoch=epoch) for layer in self.layer_names]
+      self._diagnostics.append(measured)
+      points += summaries.diagnostic_points(measured)
+    tensorboard.write_scalars(self.run.writer(), points)
     self.run.writer().flush()
     self.seconds += time.perf_counter() - start
     self.latest = records

@@ -8,9 +8,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
 import numpy as np  # noqa: E402  pylint: disable=g-import-not-at-top
 
-__all__ = ["at_ceiling", "draw", "information_plane"]
+from tfib.estimators.counting import CEILING_TOLERANCE  # noqa: E402  pylint: disable=g-import-not-at-top
 
-CEILING_TOLERANCE = 0.01  # bits: closer than this to log2 N, a layer cannot show compression.
+__all__ = ["at_ceiling", "draw", "information_plane", "sweep_figure"]
+
 _LEGEND_LEFT = 0.78  # The plot takes the figure's width up to here; the legend the rest.
 
 
@@ -123,3 +124,48 @@ def draw(records: List[Dict], title: Optional[str] = None) -> matplotlib.figure.
                 va="bottom")
   figure.tight_layout(rect=(0, 0.04 * len(notes), _LEGEND_LEFT, 1))
   return figure
+
+
+def sweep_figure(parameter: str, points) -> bytes:
+  """Final I(X;T) and I(T;Y) of every layer against a swept ``parameter``, with the
+  ceilings: ``points`` are (value, point summary) pairs (`tfib.experiments.sweep`).
+  Saturated layers are drawn hollow. Returns PNG bytes."""
+  points = sorted(points, key=lambda item: item[0])
+  layers = list(dict.fromkeys(layer for _, summary in points for layer in summary["layers"]))
+  figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+  colors = plt.get_cmap("tab10")
+  ticks = [value for value, _ in points]
+  positions = {value: index for index, value in enumerate(dict.fromkeys(ticks))}
+  for index, layer in enumerate(layers):
+    found = [(positions[value], summary["layers"][layer]) for value, summary in points
+             if layer in summary["layers"]]
+    for axes, key in ((left, "final_i_xt"), (right, "final_i_ty")):
+      x = [position for position, _ in found if _[key] is not None]
+      y = [s[key] for _, s in found if s[key] is not None]
+      axes.plot(x, y, color=colors(index % 10), marker="o", label=layer)
+      hollow = [(position, s[key]) for position, s in found if s["saturated"]]
+      if hollow:
+        axes.scatter(*zip(*hollow), s=60, facecolors="white", edgecolors=colors(index % 10),
+                     zorder=3)
+  first = points[0][1]["layers"][layers[0]]
+  left.axhline(first["log2_n"], color="0.3", linestyle="--", linewidth=1,
+               label=f"log2 N = {first['log2_n']:.2f}")
+  if first["h_y"] is not None:
+    right.axhline(first["h_y"], color="0.3", linestyle=":", linewidth=1,
+                  label=f"H(Y) = {first['h_y']:.3f}")
+  for axes, label in ((left, "final I(X;T) [bits]"), (right, "final I(T;Y) [bits]")):
+    axes.set_xticks(list(positions.values()), [str(v) for v in positions])
+    axes.set_xlabel(parameter)
+    axes.set_ylabel(label)
+    axes.set_ylim(bottom=0)
+    axes.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter(useOffset=False))
+  handles, labels = left.get_legend_handles_labels()
+  extra_handles, extra_labels = right.get_legend_handles_labels()
+  figure.legend(handles + extra_handles[-1:], labels + extra_labels[-1:], loc="upper right",
+                fontsize=8, frameon=False)
+  figure.suptitle(f"Sweep over {parameter} (hollow: saturated, I(X;T) at log2 N)", fontsize=10)
+  figure.tight_layout(rect=(0, 0, 0.86, 0.95))
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format="png")
+  plt.close(figure)
+  return buffer.getvalue()

@@ -44,6 +44,22 @@ def record_points(records: Sequence[Dict], prefix: str = "mi") -> List[Tuple[str
   return points
 
 
+def diagnostic_points(records: Sequence[Dict]) -> List[Tuple[str, float, int]]:
+  """(tag, value, step) of diagnostics records: numbers as they are, the bin-count sweep as
+  ``diagnostics/<layer>/I_XT_<bins>_bins``."""
+  points = []
+  for record in records:
+    prefix, step = f"diagnostics/{record['layer']}", int(record["epoch"])
+    for name, value in record.items():
+      if name in ("layer", "epoch"):
+        continue
+      if isinstance(value, dict):
+        points += [(f"{prefix}/I_XT_{bins}_bins", v, step) for bins, v in value.items()]
+      elif value is not None:
+        points.append((f"{prefix}/{name}", value, step))
+  return points
+
+
 def write_layout(writer, estimator_labels: Iterable[str], layers: Sequence[str]):
   """A custom-scalars layout (step 0): per estimator and quantity, one chart per layer.
 

@@ -16,6 +16,10 @@ Layers analysed are named ``h1``.. ``hk`` and ``output``; with ``bits`` < 32 the
 `FakeQuant` outputs (at most 2^bits values per unit), weights are quantized with
 `QuantizedDense` / `QuantizedConv2D`. Weights start from a normal distribution truncated
 at two standard deviations with standard deviation 1/sqrt(fan-in), biases at zero.
+
+`cnn` makes the configurable CNNs of Li & Liu's sweeps ("Information bottleneck theory on
+convolutional neural networks"): any filters, kernel sizes and depth, pooling on or off,
+dense layers, activation; `build_preset` builds any `Preset`.
 """
 import dataclasses
 import math
@@ -29,11 +33,46 @@ from tfib.layers.quantized_kernel import QuantizedConv2D, QuantizedDense
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
+  """A network: convolutions (each optionally followed by 2×2 max-pooling), then dense
+  layers, then the softmax output; every layer's output is an analysed representation."""
+
   input_shape: Tuple[int, ...]
   widths: Tuple[int, ...]  # Hidden dense widths.
   activation: str
   num_classes: int
-  conv_filters: Tuple[int, ...] = ()  # 3×3 convolutions, each followed by 2×2 max-pooling.
+  conv_filters: Tuple[int, ...] = ()
+  kernel_sizes: Tuple[int, ...] = ()  # Per convolution; empty: 3×3 everywhere.
+  pooling: bool = True  # 2×2 max-pooling after each convolution.
+  padding: str = "valid"
+
+  def conv_kernels(self) -> Tuple[int, ...]:
+    return tuple(self.kernel_sizes) or (3,) * len(self.conv_filters)
+
+  def feature_map_sizes(self) -> Tuple[Tuple[int, int], ...]:
+    """(height, width) after each convolution (and its pooling); ValueError if the input
+    is too small for the stack."""
+    if len(self.conv_kernels()) != len(self.conv_filters):
+      raise ValueError(f"{len(self.conv_filters)} convolutions but {len(self.kernel_sizes)} "
+                       "kernel sizes.")
+    if self.conv_filters and len(self.input_shape) != 3:
+      raise ValueError(f"Convolutions need image inputs [H, W, C], got {self.input_shape}.")
+    sizes, (height, width) = [], self.input_shape[:2] if self.conv_filters else (0, 0)
+    for index, kernel in enumerate(self.conv_kernels()):
+      if self.padding == "valid":
+        height, width = height - kernel + 1, width - kernel + 1
+      if min(height, width) < 1:
+        raise ValueError(f"Convolution {index + 1} ({kernel}x{kernel}, padding "
+                         f"{self.padding!r}) does not fit its input: the network's "
+                         f"{len(self.conv_filters)} convolutions need larger images than "
+                         f"{self.input_shape[0]}x{self.input_shape[1]}.")
+      if self.pooling:
+        height, width = height // 2, width // 2
+        if min(height, width) < 1:
+          raise ValueError(f"Pooling after convolution {index + 1} would go below 1x1 (the "
+                           f"{self.input_shape[0]}x{self.input_shape[1]} input halves "
+                           f"{index + 1} times): use fewer layers or no pooling.")
+      sizes.append((height, width))
+    return tuple(sizes)
 
 
 PRESETS = {
@@ -63,10 +102,42 @@ def build(name: str, bits: int = 32, activation: Optional[str] = None, seed: int
           ) -> keras.Model:
   """Builds preset ``name`` with ``bits``-bit layers (4, 8 or 32 = float)."""
   spec = preset(name)
-  activation = activation or spec.activation
-  if activation not in ACTIVATIONS:
-    raise ValueError(f"Unknown activation {activation!r}; choose one of {ACTIVATIONS}.")
-  return _network(spec, check_bits(int(bits)), activation, seed, name)
+  if activation:
+    spec = dataclasses.replace(spec, activation=activation)
+  return build_preset(spec, bits, seed, name)
+
+
+def cnn(input_shape, num_classes: int, filters: Sequence[int], kernel_sizes: Sequence[int],
+        pooling: bool, dense: Sequence[int] = (), activation: str = "relu",
+        padding: str = "same") -> Preset:
+  """Li & Liu's CNNs: convolutions of ``filters`` with ``kernel_sizes``, 2×2 max-pooling
+  after each if ``pooling``, dense hidden layers of ``dense`` units, a softmax output."""
+  spec = Preset(tuple(input_shape), tuple(int(d) for d in dense), activation, int(num_classes),
+                conv_filters=tuple(int(f) for f in filters),
+                kernel_sizes=tuple(int(k) for k in kernel_sizes), pooling=bool(pooling),
+                padding=padding)
+  check(spec)
+  return spec
+
+
+def check(spec: Preset):
+  """Raises ValueError naming what is wrong with ``spec`` (before anything is built)."""
+  if spec.activation not in ACTIVATIONS:
+    raise ValueError(f"Unknown activation {spec.activation!r}; choose one of {ACTIVATIONS}.")
+  if spec.padding not in ("same", "valid"):
+    raise ValueError(f"padding must be 'same' or 'valid', got {spec.padding!r}.")
+  for what, values in (("filters", spec.conv_filters), ("kernel sizes", spec.conv_kernels()),
+                       ("dense widths", spec.widths)):
+    if any(v < 1 for v in values):
+      raise ValueError(f"The {what} must be positive, got {values}.")
+  spec.feature_map_sizes()
+
+
+def build_preset(spec: Preset, bits: int = 32, seed: int = 0, name: str = "network"
+                 ) -> keras.Model:
+  """Builds ``spec`` with ``bits``-bit layers (4, 8 or 32 = float)."""
+  check(spec)
+  return _network(spec, check_bits(int(bits)), spec.activation, seed, name)
 
 
 def _initializer(fan_in: int, seed: int):
@@ -87,13 +158,17 @@ def _network(spec: Preset, bits: int, activation: str, seed: int, name: str) -> 
     return FakeQuant(bits, range_mode=range_mode, name=next(names))(tensor)
 
   channels = spec.input_shape[-1]
-  for index, filters in enumerate(spec.conv_filters):
+  for index, (filters, kernel) in enumerate(zip(spec.conv_filters, spec.conv_kernels())):
     layer = QuantizedConv2D if bits < 32 else keras.layers.Conv2D
     extra = {"bits": bits} if bits < 32 else {}
-    hidden = layer(filters, 3, activation="relu", bias_initializer="zeros",
-                   kernel_initializer=_initializer(9 * channels, seed * 1000 + next(counter)),
+    hidden = layer(filters, kernel, activation=activation, padding=spec.padding,
+                   bias_initializer="zeros",
+                   kernel_initializer=_initializer(kernel * kernel * channels,
+                                                   seed * 1000 + next(counter)),
                    name=f"conv{index + 1}", **extra)(hidden)
-    hidden = keras.layers.MaxPooling2D(2)(mark(hidden, "relu"))
+    hidden = mark(hidden, activation)
+    if spec.pooling:
+      hidden = keras.layers.MaxPooling2D(2)(hidden)
     channels = filters
   if len(hidden.shape) > 2:
     hidden = keras.layers.Flatten()(hidden)

@@ -69,6 +69,7 @@ setuptools.setup(
     },
     entry_points={
         "console_scripts": [
+            "tfib-decoder-mi=tfib.bin.decoder_mi:run",
             "tfib-infoplane=tfib.bin.infoplane:run",
             "tfib-mine=tfib.bin.mine:run",
             "tfib-sweep=tfib.bin.sweep:run",

@@ -13,7 +13,8 @@ from tfib.models import presets
 
 CONFIGS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "configs",
                                         "*.cfg")))
-PROGRAMS = {"train_": "tfib.bin.train", "mine_": "tfib.bin.mine", "li_liu_": "tfib.bin.sweep"}
+PROGRAMS = {"train_": "tfib.bin.train", "mine_": "tfib.bin.mine", "li_liu_": "tfib.bin.sweep",
+            "decoder_mi_": "tfib.bin.decoder_mi"}
 
 
 def _program(path):

@@ -13,6 +13,8 @@ PROGRAMS = {
     "tfib-mine": ("mutual information I(X;Z) between two arrays", ["--estimator", "--logdir",
                                                                    "--true_mi_bits"]),
     "tfib-sweep": ("Li & Liu's CNN sweeps", ["--grid", "--width", "--job", "--logdir"]),
+    "tfib-decoder-mi": ("what information does a ResNet compress?", ["--run", "--layers",
+                                                                     "--job", "--levels"]),
 }
 
 

@@ -23,11 +23,11 @@ def at_ceiling(record: Dict) -> bool:
           and record["log2_n"] - record["i_xt"] < CEILING_TOLERANCE)
 
 
-def _layer_label(layer: str, points: List[Dict]) -> str:
+def _layer_label(layer: str, points: List[Dict], ceiling: str = "log2 N") -> str:
   last = points[-1]
   notes = []
   if at_ceiling(last):
-    notes.append("at log2 N")
+    notes.append(f"at {ceiling}")
   if last.get("failed"):
     notes.append("failed")
   return f"{layer} ({', '.join(notes)})" if notes else layer
@@ -43,16 +43,18 @@ def _warnings(records: List[Dict]) -> List[str]:
   return list(lines.values())
 
 
-def information_plane(records: List[Dict], title: Optional[str] = None) -> bytes:
+def information_plane(records: List[Dict], title: Optional[str] = None,
+                      axes=("I(X;T)", "I(T;Y)"), ceilings=("log2 N", "H(Y)")) -> bytes:
   """The PNG of `draw`."""
-  figure = draw(records, title)
+  figure = draw(records, title, axes, ceilings)
   buffer = io.BytesIO()
   figure.savefig(buffer, format="png")
   plt.close(figure)
   return buffer.getvalue()
 
 
-def draw(records: List[Dict], title: Optional[str] = None) -> matplotlib.figure.Figure:
+def draw(records: List[Dict], title: Optional[str] = None, axes_names=("I(X;T)", "I(T;Y)"),
+         ceilings=("log2 N", "H(Y)")) -> matplotlib.figure.Figure:
   """Draws I(T;Y) against I(X;T): one path per layer in its own color, points colored by
   epoch, the ceilings log2 N (vertical) and H(Y) (horizontal) dashed.
 
@@ -61,7 +63,9 @@ def draw(records: List[Dict], title: Optional[str] = None) -> matplotlib.figure.
   The axes start at 0 and reach past the ceilings, with plain numbers; a layer pressed
   against log2 N (a distinct code per sample, so it tells nothing about compression) and a
   failed estimate are named so in the legend, which sits outside the data; caveats of the
-  estimates (values outside fixed bins) are printed under the plane.
+  estimates (values outside fixed bins) are printed under the plane. ``axes_names`` and
+  ``ceilings`` name the quantities (the decoder program plots I(X;H), I(H;Y) with the
+  ceilings H(X), H(Y); the records' log2_n key then holds H(X)).
   """
   if not records:
     raise ValueError("No records to plot.")
@@ -79,7 +83,7 @@ def draw(records: List[Dict], title: Optional[str] = None) -> matplotlib.figure.
     x = np.array([p["i_xt"] for p in points], dtype=float)
     y = np.array([np.nan if p.get("i_ty") is None else p["i_ty"] for p in points])
     color = colors(index % 10)
-    axes.plot(x, y, color=color, linewidth=1.2, zorder=1, label=_layer_label(layer, points))
+    axes.plot(x, y, color=color, linewidth=1.2, zorder=1, label=_layer_label(layer, points, ceilings[0]))
     if points[0].get("i_xt_std") is not None:  # Aggregated runs: mean ± sd.
       axes.errorbar(x, y, xerr=[p["i_xt_std"] or 0.0 for p in points],
                     yerr=[p.get("i_ty_std") or 0.0 for p in points], fmt="none",
@@ -98,9 +102,10 @@ def draw(records: List[Dict], title: Optional[str] = None) -> matplotlib.figure.
   values_y = [r["i_ty"] for r in records if r.get("i_ty") is not None]
   if log2_n is not None:
     axes.axvline(log2_n, color="0.3", linestyle="--", linewidth=1,
-                 label=f"log2 N = {log2_n:.2f}")
+                 label=f"{ceilings[0]} = {log2_n:.2f}")
   if h_y is not None:
-    axes.axhline(h_y, color="0.3", linestyle=":", linewidth=1, label=f"H(Y) = {h_y:.3f}")
+    axes.axhline(h_y, color="0.3", linestyle=":", linewidth=1,
+                 label=f"{ceilings[1]} = {h_y:.3f}")
   right = max([log2_n or 0.0] + values_x)
   top = max([h_y or 0.0] + values_y)
   axes.set_xlim(min([0.0] + values_x) - 0.02 * right, right * 1.05 + 1e-9)
@@ -113,8 +118,8 @@ def draw(records: List[Dict], title: Optional[str] = None) -> matplotlib.figure.
   colorbar.locator = matplotlib.ticker.MaxNLocator(nbins=8, integer=True)
   colorbar.formatter = matplotlib.ticker.FormatStrFormatter("%d")
   colorbar.update_ticks()
-  axes.set_xlabel("I(X;T) [bits]")
-  axes.set_ylabel("I(T;Y) [bits]")
+  axes.set_xlabel(f"{axes_names[0]} [bits]")
+  axes.set_ylabel(f"{axes_names[1]} [bits]")
   axes.set_title(title or "Information plane", fontsize=10)
   handles, labels = axes.get_legend_handles_labels()
   figure.legend(handles, labels, loc="upper right", fontsize=8, frameon=False)

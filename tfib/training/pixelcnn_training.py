@@ -260,15 +260,19 @@ class PixelCNNTrainer:
   def evaluate(self, images, conditional_input=None, batch_size: int = 64,
                use_ema: bool = True) -> float:
     """Mean bits/dim over ``images`` (Polyak weights unless ``use_ema=False``)."""
+    return float(np.mean(self.evaluate_each(images, conditional_input, batch_size, use_ema)))
+
+  def evaluate_each(self, images, conditional_input=None, batch_size: int = 64,
+                    use_ema: bool = True) -> np.ndarray:
+    """Bits/dim of each image [N] (Polyak weights unless ``use_ema=False``)."""
     images = np.asarray(images, np.float32)
     self.distribution._check_value(images)  # pylint: disable=protected-access
-    fn, total = self._eval_fn(use_ema), 0.0
+    fn, bits = self._eval_fn(use_ema), []
     for start in range(0, len(images), batch_size):
       h = None if conditional_input is None else np.asarray(
           conditional_input[start:start + batch_size], np.float32)
-      batch = images[start:start + batch_size]
-      total += float(tf.reduce_sum(fn(batch, h)))
-    return total / len(images)
+      bits.append(fn(images[start:start + batch_size], h).numpy())
+    return np.concatenate(bits).astype(np.float64)
 
   def fit(self, images, conditional_input=None, steps: int = 100, batch_size: int = 32,
           seed: int = 0, log_every: int = 0, save_every: int = 0):

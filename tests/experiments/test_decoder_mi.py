@@ -1,0 +1,200 @@
+"""tfib-decoder-mi against known answers, resuming, and the inputs it refuses.
+
+Known answers come from a hand-made tfib-train run whose "network" has three Capture
+points: ``image`` (h = the decoded image itself: the decoders model X' = x pooled 4x4 to
+7x7 at 4 grey levels, and ``image`` computes exactly X', so I(X';H) = H(X')), ``coarse``
+(X' thresholded at half its range, a function of ``image``: no more information than it, by
+data processing) and ``noise`` (Gaussian noise drawn afresh for every image, independent of
+x: I(X';H) = 0). Tiny enough for a CPU test.
+"""
+import dataclasses
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfib import runs
+from tfib.runs import event_files
+from tfib.experiments import decoder_mi
+from tfib.layers import Capture
+from tfib.training.train_config import TrainConfig
+
+TRAIN = TrainConfig(max_train_examples=900, max_eval_examples=300, epochs=1)
+DECODERS = decoder_mi.DecoderConfig(
+    layers=("image", "coarse", "noise"), downsample=4, levels=4, num_hierarchies=1,
+    num_filters=16, num_logistic_mix=2, conditioning_filters=8, batch_size=32,
+    learning_rate=5e-3, max_steps=3000, max_steps_conditional=1500, eval_every=50,
+    patience=4, num_sampled_images=2, samples_per_image=2)
+
+
+@keras.saving.register_keras_serializable(package="tfib_tests")
+class DecodedView(keras.layers.Layer):
+  """X' of decoder_mi.decoder_view(x, downsample=4, levels=4), computed by the network."""
+
+  def call(self, inputs):
+    return tf.round(tf.nn.avg_pool2d(inputs * 255.0, 4, 4, "VALID") / 255.0 * 3.0)
+
+  def compute_output_shape(self, input_shape):
+    return (input_shape[0], input_shape[1] // 4, input_shape[2] // 4, input_shape[3])
+
+
+@keras.saving.register_keras_serializable(package="tfib_tests")
+class Threshold(keras.layers.Layer):
+  """1 where the input is at least 2, else 0: a lossy function of it."""
+
+  def call(self, inputs):
+    return tf.cast(inputs >= 2.0, inputs.dtype)
+
+
+@keras.saving.register_keras_serializable(package="tfib_tests")
+class FreshNoise(keras.layers.Layer):
+  """Noise of the input's shape, independent of its values, new at every call."""
+
+  def call(self, inputs):
+    return tf.random.normal(tf.shape(inputs))
+
+
+def _known_answer_run(path):
+  inputs = keras.Input((28, 28, 1))
+  image = Capture(name="image")(DecodedView(name="view")(inputs))
+  coarse = Capture(name="coarse")(Threshold(name="threshold")(image))
+  noise = Capture(name="noise")(FreshNoise(name="draw")(coarse))
+  model = keras.Model(inputs, [image, coarse, noise])
+  run = runs.Run(path, "tfib-train")
+  run.declare("train", TRAIN.as_dict())
+  run.declare("model", {"capture_layers": ["image", "coarse", "noise"]})
+  run.start()
+  run.save_network(model, 0, "checkpoints/epoch_0000.keras")
+  return path
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory):
+  source = _known_answer_run(str(tmp_path_factory.mktemp("known") / "run"))
+  program = decoder_mi.DecoderMI(source, DECODERS, log=lambda _: 0)
+  program.open()
+  for job in program.jobs():
+    program.run(job)
+  return program, program.summarise()
+
+
+def test_conditioning_on_the_image_itself_gives_h_x(known):
+  _, summary = known
+  h_x = summary["unconditional"]["h_x_bits"]
+  (image,) = [r for r in summary["decoders"] if r["layer"] == "image"]
+  assert image["i_xh_bits"] == pytest.approx(h_x, rel=0.05)
+
+
+def test_independent_noise_gives_about_nothing(known):
+  _, summary = known
+  (noise,) = [r for r in summary["decoders"] if r["layer"] == "noise"]
+  assert abs(noise["i_xh_bits"]) <= 2 * noise["i_xh_standard_error"]
+  assert noise["i_hy_mlp_bits"] <= 2 * noise["i_hy_mlp_standard_error"]
+
+
+def test_a_function_of_a_layer_carries_no_more_than_the_layer(known):
+  _, summary = known
+  found = {r["layer"]: r for r in summary["decoders"]}
+  error = found["image"]["i_xh_standard_error"] + found["coarse"]["i_xh_standard_error"]
+  assert found["coarse"]["i_xh_bits"] <= found["image"]["i_xh_bits"] + 2 * error
+  assert found["coarse"]["i_xh_bits"] > 0
+  for result in found.values():  # The probes' bound never exceeds H(Y).
+    assert result["i_hy_linear_bits"] <= result["h_y_bits"]
+    assert result["i_hy_mlp_bits"] <= result["h_y_bits"]
+
+
+def test_the_summary_writes_the_plane_and_figure_one(known):
+  program, summary = known
+  directory = os.path.join(program.logdir, "summary")
+  records = runs.read_records(os.path.join(directory, "results.jsonl"))
+  assert {(r["layer"], r["epoch"]) for r in records} == {("image", 0), ("coarse", 0),
+                                                         ("noise", 0)}
+  scalars = event_files.read_scalars(directory)
+  assert dict(scalars["mi/decoder/image/I_XH"])[0] == pytest.approx(
+      [r for r in summary["decoders"] if r["layer"] == "image"][0]["i_xh_bits"], rel=1e-6)
+  assert "mi/decoder/image/I_HY" in scalars and "mi_ceiling/decoder/I_XH" in scalars
+  images = event_files.read_images(directory)
+  assert {"infoplane/decoder", "samples/image", "samples/noise"} <= set(images)
+  # 2 held-out images side by side, each a block of 2 rows (the image, then epoch 0's
+  # samples) of 2 cells of 7x7, 2 pixels apart, zoomed 96 // 7 = 13 times.
+  grid = images["samples/image"][0][1]
+  assert grid.shape[:2] == (2 * 7 * 13, (2 * 2 * 7 + 2) * 13)
+  curves = event_files.read_scalars(os.path.join(program.logdir, "image_epoch0000"))
+  assert "decoder/validation_bits_per_dim" in curves
+
+
+def test_what_the_run_does_not_have_is_refused_with_what_it_has(known):
+  program, _ = known
+  with pytest.raises(ValueError, match="has no layer h7; its layers: image, coarse, noise"):
+    decoder_mi.DecoderMI(program.source, decoder_mi.DecoderConfig(layers=("h7",)))
+  with pytest.raises(ValueError, match=r"no network saved at epoch 5; saved epochs: \[0\]"):
+    decoder_mi.DecoderMI(program.source, decoder_mi.DecoderConfig(layers=("image",),
+                                                                  epochs=(5,)))
+  with pytest.raises(ValueError, match="does not fit the images"):
+    decoder_mi.DecoderMI(program.source, dataclasses.replace(DECODERS, num_hierarchies=3))
+  with pytest.raises(ValueError, match="Unknown job 'image:3'"):
+    program.run("image:3")
+
+
+QUICK_TRAIN = ["--width=2", "--depth=10", "--batch_size=32", "--max_train_examples=600",
+               "--max_eval_examples=200", "--epochs=1", "--save_epochs=0,1", "--noaugment"]
+QUICK_DECODERS = ["--layers=h3,h4", "--downsample=4", "--levels=4", "--num_hierarchies=1",
+                  "--num_filters=8", "--num_logistic_mix=2", "--conditioning_filters=4",
+                  "--max_steps=200", "--max_steps_conditional=100", "--eval_every=25",
+                  "--num_sampled_images=1", "--samples_per_image=1"]
+
+
+def _decoder_mi(source, logdir, crash="", *flags):
+  return subprocess.run([sys.executable, "-m", "tfib.bin.decoder_mi", f"--run={source}",
+                         f"--logdir={logdir}", *QUICK_DECODERS, *flags],
+                        env=dict(os.environ, TFIB_CRASH_AT=crash), capture_output=True,
+                        text=True, timeout=900)
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_aggregate(tmp_path):
+  source = str(tmp_path / "classifier")
+  trained = subprocess.run([sys.executable, "-m", "tfib.bin.train", *QUICK_TRAIN,
+                            f"--logdir={source}"], capture_output=True, text=True, timeout=600)
+  assert trained.returncode == 0, trained.stderr[-3000:]
+  whole = _decoder_mi(source, tmp_path / "whole")
+  assert whole.returncode == 0, whole.stderr[-3000:]
+  killed = tmp_path / "killed"
+  first = _decoder_mi(source, killed, "commit:7")  # In the second conditional decoder.
+  assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
+  done_before = {os.path.dirname(p): os.path.getmtime(p)
+                 for p in glob.glob(str(killed / "*" / "result.json"))}
+  assert done_before
+  finished = _decoder_mi(source, killed)
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  for directory, mtime in done_before.items():  # No decoder trained twice.
+    assert os.path.getmtime(os.path.join(directory, "result.json")) == mtime
+    assert f"decoder {os.path.basename(directory)}" not in finished.stderr.replace("_epoch", ":")
+  ours, theirs = (runs.read_records(str(d / "summary" / "results.jsonl"))
+                  for d in (killed, tmp_path / "whole"))
+  strip = lambda records: [{k: v for k, v in r.items() if k != "extras"} | {  # noqa: E731
+      "extras": {k: v for k, v in r["extras"].items() if k != "seconds"}} for r in records]
+  assert strip(ours) == strip(theirs)
+
+
+def test_a_corrupt_network_is_a_clear_error(tmp_path):
+  source = str(tmp_path / "classifier")
+  assert subprocess.run([sys.executable, "-m", "tfib.bin.train", *QUICK_TRAIN,
+                         f"--logdir={source}"], capture_output=True, timeout=600).returncode == 0
+  with open(os.path.join(source, "checkpoints", "epoch_0001.keras"), "r+b") as stream:
+    stream.seek(200)
+    stream.write(b"garbage" * 20)
+  result = _decoder_mi(source, tmp_path / "decoders", "", "--job=unconditional")
+  assert result.returncode == 0, result.stderr[-3000:]
+  result = _decoder_mi(source, tmp_path / "decoders", "", "--job=h4:1")
+  assert result.returncode == 1
+  assert "tfib-decoder-mi: error: The network of step 1" in result.stderr
+  assert "is corrupt" in result.stderr and "Traceback" not in result.stderr
+  summary = json.loads((tmp_path / "decoders" / "summary" / "summary.json").read_text())
+  assert summary["unconditional"] is not None

@@ -1,0 +1,455 @@
+"""What ``tfib-decoder-mi`` runs: Darlow & Storkey's "What information does a ResNet
+compress?" — PixelCNN++ decoders on the layers of a tfib-train run, per layer and epoch.
+
+Mathematical details
+--------------------
+For images X and a layer's representation H = f_k(X) of the network after k epochs,
+
+    I(X;H) = H(X) − H(X|H),
+
+and a decoder's held-out negative log-likelihood bounds each entropy from above: an
+unconditional PixelCNN++ p(x) for H(X), a conditional p(x | h) per (layer, epoch) for
+H(X|H). The estimate is the held-out mean of the per-image difference
+
+    I(X;H) ≈ mean_i [−log2 p(x_i) + log2 p(x_i | h_i)]          (bits per image),
+
+with the standard error of that mean (the two likelihoods are paired by image); divided by
+H·W·C it is in bits per dimension. I(H;Y) comes from probes trained on frozen h
+(`tfib.estimators.probes`: H(Y) minus the held-out cross-entropy, a linear and a small MLP
+probe). Both axes give the information plane of the ResNet, one path per layer.
+
+The decoders see X' = quantise(pool(x)): ``downsample``-fold average pooling and ``levels``
+grey levels (1 and 256: the images themselves). X' is a function of X, so I(X';H) ≤ I(X;H);
+smaller X' trade resolution for CPU time and say so in the results.
+
+Jobs and runs
+-------------
+Every decoder is a job and a resumable run (`tfib.runs.Run`) under ``logdir``: the job
+"unconditional" first, then "<layer>:<epoch>" — each conditional decoder starts as the
+unconditional one (`tfib.training.decoder_fit.warm_start`), so jobs are independent once
+that one is done (a job array: ``--job``). A finished job has its ``result.json`` and is not
+trained again. ``summary/`` is derived from the finished jobs, rebuilt whole every time:
+results.jsonl, TensorBoard (``mi/decoder/<layer>/I_XH``, ``I_HY``, the plane, the sample
+grids ``samples/<layer>``), PNGs. The decoders' training curves (bits/dim) are in each
+job's run.
+"""
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from typing import Dict, List, Optional, Tuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import tfib.training
+from tfib import data, runs
+from tfib.distributions import PixelCNN
+from tfib.estimators import registry
+from tfib.estimators.probes import probe_features, probe_information
+from tfib.infoplane import plotting
+from tfib.layers import activation_model
+from tfib.runs import atomic, tensorboard
+from tfib.runs.step_checkpoint import StepCheckpoint
+from tfib.training import input_pipeline
+from tfib.training.decoder_fit import fit_decoder, network_weights, warm_start
+from tfib.training.pixelcnn_training import PixelCNNTrainer
+
+__all__ = ["DecoderConfig", "DecoderMI", "PROGRAM", "UNCONDITIONAL", "decoder_view"]
+
+PROGRAM = "tfib-decoder-mi"
+UNCONDITIONAL = "unconditional"
+RESULT = "result.json"
+ESTIMATORS = ("decoder", "mine")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecoderConfig:
+  """What defines a decoder-MI experiment (a run directory refuses another)."""
+
+  layers: Tuple[str, ...] = ("h1", "h2", "h3", "h4")
+  epochs: Tuple[int, ...] = ()  # Empty: every saved epoch.
+  downsample: int = 1
+  levels: int = 256
+  num_resnet: int = 1
+  num_hierarchies: int = 2
+  num_filters: int = 32
+  num_logistic_mix: int = 5
+  dropout_p: float = 0.0
+  conditioning_filters: int = 16
+  batch_size: int = 32
+  learning_rate: float = 2e-3
+  max_steps: int = 3000  # Of the unconditional decoder.
+  max_steps_conditional: int = 1500
+  eval_every: int = 100
+  patience: int = 4
+  validation_fraction: float = 0.1
+  probe_hidden_units: int = 128
+  estimators: Tuple[str, ...] = ("decoder",)
+  mine_estimator: str = "infonce"
+  num_sampled_images: int = 4
+  samples_per_image: int = 4
+  seed: int = 0
+
+  def as_dict(self) -> Dict:
+    return dataclasses.asdict(self)
+
+
+def decoder_view(images: np.ndarray, downsample: int, levels: int) -> np.ndarray:
+  """X' of uint8 images [N, H, W, C]: ``downsample``-fold average pooling, then ``levels``
+  grey levels, as float32 levels 0 .. levels − 1 (what the PixelCNN++ models)."""
+  images = np.asarray(images, np.float64)
+  if downsample > 1:
+    n, height, width, channels = images.shape
+    images = images[:, :height // downsample * downsample, :width // downsample * downsample]
+    images = images.reshape(n, height // downsample, downsample, width // downsample,
+                            downsample, channels).mean(axis=(2, 4))
+  return np.round(images / 255.0 * (levels - 1)).astype(np.float32)
+
+
+def _save_array(path: str, array: np.ndarray):
+  with atomic.replacing(path) as temporary:
+    with open(temporary, "wb") as stream:
+      np.save(stream, array)
+
+
+def _read(path: str) -> Optional[Dict]:
+  if not os.path.exists(path):
+    return None
+  with open(path) as stream:
+    return json.load(stream)
+
+
+class DecoderMI:
+  """The decoders of one tfib-train run (see the module docstring).
+
+  Raises ValueError before anything trains for layers or epochs the run does not have
+  (the message lists what exists), a decoder configuration that does not fit the images,
+  or I(H;Y) asked of a run whose data has no labels.
+  """
+
+  def __init__(self, source: str, config: DecoderConfig, logdir: Optional[str] = None,
+               run_options: Optional[Dict] = None, data_dir: Optional[str] = None,
+               jit_compile: bool = False, log=print):
+    self.source = os.path.abspath(source)
+    manifest = runs.read_manifest(self.source)
+    if manifest.get("program") != "tfib-train":
+      raise ValueError(f"{self.source} is a run of {manifest.get('program')}, not of "
+                       "tfib-train: decoders read a tfib-train run.")
+    captured = manifest["config"]["model"]["capture_layers"]
+    missing = [layer for layer in config.layers if layer not in captured]
+    if missing:
+      raise ValueError(f"{self.source} has no layer {', '.join(missing)}; its layers: "
+                       f"{', '.join(captured)}.")
+    saved = tfib.training.saved_epochs(self.source)
+    epochs = tuple(config.epochs) or tuple(saved)
+    absent = [e for e in epochs if e not in saved]
+    if absent:
+      raise ValueError(f"{self.source} has no network saved at epoch "
+                       f"{', '.join(map(str, absent))}; saved epochs: {saved or 'none yet'}.")
+    for name in config.estimators:
+      if name not in ESTIMATORS:
+        raise ValueError(f"Unknown estimator {name!r} for the decoder program; choose from "
+                         f"{', '.join(ESTIMATORS)}.")
+    self.config = dataclasses.replace(config, epochs=epochs)
+    self.mode = manifest["config"]["train"]["mode"]
+    self.logdir = os.path.abspath(logdir or os.path.join(self.source, "decoder_mi"))
+    self.run_options = dict(run_options or {})
+    self.jit_compile = jit_compile
+    self.log = log
+    train = manifest["config"]["train"]
+    split = input_pipeline.load_image_data(train["dataset"], data_dir,
+                                           train["max_train_examples"],
+                                           train["max_eval_examples"])
+    if len(np.unique(split.train_labels)) < 2:
+      raise ValueError(f"I(H;Y) needs labels, and the images of {self.source} have none "
+                       "(one class): decoders of I(X;H) only are not supported.")
+    order = np.random.default_rng([config.seed, 7]).permutation(len(split.train_images))
+    num_validation = max(1, int(round(config.validation_fraction * len(order))))
+    self.images = {"train": split.train_images[np.sort(order[num_validation:])],
+                   "validation": split.train_images[np.sort(order[:num_validation])],
+                   "test": split.eval_images}
+    self.labels = {"train": split.train_labels[np.sort(order[num_validation:])],
+                   "validation": split.train_labels[np.sort(order[:num_validation])],
+                   "test": split.eval_labels}
+    self.levels = {name: decoder_view(images, config.downsample, config.levels)
+                   for name, images in self.images.items()}
+    self.image_shape = self.levels["train"].shape[1:]
+    try:
+      self._pixelcnn(None)  # Refuses an architecture that does not fit the images.
+    except ValueError as error:
+      raise ValueError(f"The decoder does not fit the images ({self.image_shape} after "
+                       f"downsample={config.downsample}): {error}") from None
+
+  # --- the plan -------------------------------------------------------------------------
+
+  def jobs(self) -> List[str]:
+    return [UNCONDITIONAL] + [f"{layer}:{epoch}" for layer in self.config.layers
+                              for epoch in self.config.epochs]
+
+  def _directory(self, job: str) -> str:
+    if job == UNCONDITIONAL:
+      return os.path.join(self.logdir, UNCONDITIONAL)
+    layer, epoch = job.split(":")
+    return os.path.join(self.logdir, f"{layer}_epoch{int(epoch):04d}")
+
+  def done(self, job: str) -> bool:
+    return os.path.exists(os.path.join(self._directory(job), RESULT))
+
+  def open(self):
+    """Checks (or creates) the experiment's manifest; nothing is trained."""
+    experiment = runs.Run(self.logdir, PROGRAM, **self.run_options)
+    experiment.declare("decoders", self.config.as_dict())
+    experiment.declare("source", {"run": self.source})
+    experiment.open()
+    self.run_options.pop("overwrite", None)
+
+  # --- the jobs -------------------------------------------------------------------------
+
+  def run(self, job: str) -> Dict:
+    """Runs one job (resuming a killed one; a finished one is read back)."""
+    if job not in self.jobs():
+      raise ValueError(f"Unknown job {job!r}; the jobs: {', '.join(self.jobs())}.")
+    found = _read(os.path.join(self._directory(job), RESULT))
+    if found is not None:
+      return found
+    if job != UNCONDITIONAL and not self.done(UNCONDITIONAL):
+      raise ValueError(f"Job {job} starts from the unconditional decoder: run --job="
+                       f"{UNCONDITIONAL} first.")
+    self.log(f"decoder {job}: training")
+    return self._unconditional() if job == UNCONDITIONAL else self._conditional(job)
+
+  def _pixelcnn(self, conditional_shape, job: str = UNCONDITIONAL):
+    """A decoder whose initial weights are a function of (seed, job)."""
+    c = self.config
+    keras.utils.set_random_seed(int(np.random.default_rng(
+        [c.seed, self.jobs().index(job)]).integers(2 ** 31)))
+    return PixelCNN(self.image_shape, conditional_shape, num_resnet=c.num_resnet,
+                    num_hierarchies=c.num_hierarchies, num_filters=c.num_filters,
+                    num_logistic_mix=c.num_logistic_mix, dropout_p=c.dropout_p,
+                    conditioning_filters=c.conditioning_filters, low=0, high=c.levels - 1,
+                    jit_compile_sampling=self.jit_compile)
+
+  def _fit(self, job, distribution, condition):
+    run = runs.Run(self._directory(job), PROGRAM, **self.run_options)
+    run.declare("decoders", self.config.as_dict())
+    run.declare("job", {"job": job, "source": self.source})
+    trainer = PixelCNNTrainer(distribution, learning_rate=self.config.learning_rate,
+                              jit_compile=self.jit_compile, data_init=False)
+
+    def on_eval(step, metrics):
+      tensorboard.write_scalars(run.writer(), [(f"decoder/{name}", value, step)
+                                               for name, value in metrics.items()])
+      self.log(f"decoder {job}: step {step}  train {metrics['train_bits_per_dim']:.4f}  "
+               f"validation {metrics['validation_bits_per_dim']:.4f} bits/dim")
+
+    started = time.perf_counter()
+    progress = fit_decoder(
+        trainer, self.levels["train"], self.levels["validation"], condition,
+        max_steps=(self.config.max_steps if job == UNCONDITIONAL
+                   else self.config.max_steps_conditional),
+        batch_size=self.config.batch_size, eval_every=self.config.eval_every,
+        patience=self.config.patience, seed=self.config.seed,
+        checkpoint=StepCheckpoint(run, every=2), on_eval=on_eval)
+    run.close()
+    return run, trainer, progress, time.perf_counter() - started
+
+  def _bits_per_image(self, trainer, condition) -> np.ndarray:
+    """−log2 p(x' | h) of every held-out image (Polyak weights)."""
+    dims = float(np.prod(self.image_shape))
+    bits = []
+    for start in range(0, len(self.levels["test"]), 64):
+      index = np.arange(start, min(start + 64, len(self.levels["test"])))
+      h = None if condition is None else condition(index, "test")
+      bits.append(trainer.evaluate_each(self.levels["test"][index], h, batch_size=64) * dims)
+    return np.concatenate(bits)
+
+  def _unconditional(self) -> Dict:
+    run, trainer, progress, seconds = self._fit(UNCONDITIONAL, self._pixelcnn(None), None)
+    bits = self._bits_per_image(trainer, None)
+    _save_array(os.path.join(run.path, "test_bits.npy"), bits)
+    with atomic.replacing(os.path.join(run.path, "weights.npz")) as temporary:
+      with open(temporary, "wb") as stream:
+        np.savez(stream, **network_weights(trainer.ema_distribution))
+    result = {"job": UNCONDITIONAL, "h_x_bits": float(bits.mean()),
+              "h_x_standard_error": float(bits.std(ddof=1) / math.sqrt(len(bits))),
+              "bits_per_dim": float(bits.mean() / np.prod(self.image_shape)),
+              "steps": progress["step"], "stop_reason": progress["stop_reason"],
+              "seconds": seconds, "image_shape": list(self.image_shape)}
+    atomic.write_json(os.path.join(run.path, RESULT), result)
+    return result
+
+  def _representation(self, layer: str, epoch: int):
+    """The layer of the network at ``epoch``, as a function of uint8 images."""
+    network = activation_model(tfib.training.load_checkpoint(self.source, epoch), [layer])
+    forward = tf.function(lambda x: network(x, training=False))
+
+    def represent(images):
+      return np.concatenate([forward(data.to_float(images[i:i + 256])).numpy()
+                             for i in range(0, len(images), 256)])
+
+    return represent
+
+  def _conditional(self, job: str) -> Dict:
+    layer, epoch = job.split(":")
+    epoch = int(epoch)
+    represent = self._representation(layer, epoch)
+
+    def condition(index, split):  # Computed per batch: no training set of feature maps.
+      return represent(self.images[split][index])
+
+    h_shape = tuple(represent(self.images["test"][:1]).shape[1:])
+    distribution = self._pixelcnn(h_shape, job)
+    with np.load(os.path.join(self._directory(UNCONDITIONAL), "weights.npz")) as weights:
+      warm_start(distribution, dict(weights))
+    run, trainer, progress, seconds = self._fit(job, distribution, condition)
+    bits = self._bits_per_image(trainer, condition)
+    unconditional = np.load(os.path.join(self._directory(UNCONDITIONAL), "test_bits.npy"))
+    difference = unconditional - bits
+    dims = float(np.prod(self.image_shape))
+    result = {"job": job, "layer": layer, "epoch": epoch,
+              "i_xh_bits": float(difference.mean()),
+              "i_xh_standard_error": float(difference.std(ddof=1) / math.sqrt(len(bits))),
+              "i_xh_bits_per_dim": float(difference.mean() / dims),
+              "h_x_given_h_bits": float(bits.mean()), "steps": progress["step"],
+              "stop_reason": progress["stop_reason"], "seconds": seconds,
+              "h_shape": list(h_shape)}
+
+    def features(images):  # Flattened or pooled h (`probe_features`), chunk by chunk.
+      chunks = [probe_features(represent(images[i:i + 512])) for i in range(0, len(images),
+                                                                            512)]
+      return np.concatenate([c for c, _ in chunks]), chunks[0][1]
+
+    train_h, how = features(np.concatenate([self.images["train"], self.images["validation"]]))
+    train_y = np.concatenate([self.labels["train"], self.labels["validation"]])
+    test_h, _ = features(self.images["test"])
+    result["features"] = how
+    for kind, hidden in (("linear", ()), ("mlp", (self.config.probe_hidden_units,))):
+      probe = probe_information(train_h, train_y, test_h, self.labels["test"],
+                                hidden_units=hidden, seed=self.config.seed)
+      result[f"i_hy_{kind}_bits"] = probe.i_hy
+      result[f"i_hy_{kind}_standard_error"] = probe.standard_error
+      result["h_y_bits"] = probe.h_y
+    if "mine" in self.config.estimators:  # A second opinion on the same h.
+      estimate = registry.get(self.config.mine_estimator, seed=self.config.seed).estimate(
+          np.concatenate([train_h, test_h]), np.concatenate([train_y, self.labels["test"]]))
+      result["mine"] = estimate.as_dict()
+    shown = self.images["test"][:self.config.num_sampled_images]
+    _save_array(os.path.join(run.path, "samples.npy"), self._samples(trainer, represent(shown)))
+    atomic.write_json(os.path.join(run.path, RESULT), result)
+    return result
+
+  def _samples(self, trainer, h) -> np.ndarray:
+    """[images, samples, H, W, C] levels: samples of the decoder given each image's h."""
+    count, each = len(h), self.config.samples_per_image
+    drawn = trainer.ema_distribution.sample(count * each, conditional_input=h,
+                                            seed=self.config.seed).numpy()
+    return drawn.reshape(each, count, *self.image_shape).swapaxes(0, 1)
+
+  # --- the summary ----------------------------------------------------------------------
+
+  def summarise(self) -> Dict:
+    """summary/ from the finished jobs (derived: rebuilt whole, then swapped in)."""
+    unconditional = _read(os.path.join(self._directory(UNCONDITIONAL), RESULT))
+    results = [r for r in (_read(os.path.join(self._directory(job), RESULT))
+                           for job in self.jobs()[1:]) if r is not None]
+    staging = os.path.join(self.logdir, f"{atomic.TEMPORARY_PREFIX}summary")
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging)
+    records = [self._record(r, unconditional) for r in results] if unconditional else []
+    runs.Journal(os.path.join(staging, "results.jsonl"), step_key="epoch").append(records)
+    writer = tf.summary.create_file_writer(staging)
+    points = []
+    for record in records:
+      layer, epoch = record["layer"], record["epoch"]
+      points += [(f"mi/decoder/{layer}/I_XH", record["i_xt"], epoch),
+                 (f"mi/decoder/{layer}/I_HY", record["i_ty"], epoch),
+                 (f"mi_ci/decoder/{layer}/I_XH_low", record["extras"]["i_xt_ci"][0], epoch),
+                 (f"mi_ci/decoder/{layer}/I_XH_high", record["extras"]["i_xt_ci"][1], epoch),
+                 (f"probe/{layer}/I_HY_linear", record["extras"]["i_hy_linear_bits"], epoch),
+                 (f"mi_ceiling/decoder/I_XH", record["log2_n"], epoch),
+                 (f"mi_ceiling/decoder/I_HY", record["h_y"], epoch)]
+      if "mine" in record["extras"]:
+        mine = record["extras"]["mine"]
+        label = mine["estimator"]
+        points += [(f"{'mi_failed' if mine['failed'] else 'mi'}/{label}/{layer}/I_XT",
+                    mine["i_xt"], epoch)]
+        if mine["i_ty"] is not None:
+          points.append((f"{'mi_failed' if mine['failed'] else 'mi'}/{label}/{layer}/I_TY",
+                         mine["i_ty"], epoch))
+    tensorboard.write_scalars(writer, points)
+    pngs = {}
+    if records:
+      png = plotting.information_plane(
+          records, title=f"decoders on {os.path.basename(self.source)} ({self.mode})",
+          axes=("I(X;H)", "I(H;Y)"), ceilings=("H(X)", "H(Y)"))
+      pngs["plane"] = "infoplane_decoder.png"
+      atomic.write_bytes(os.path.join(staging, pngs["plane"]), png)
+      tensorboard.write_png(writer, "infoplane/decoder", png,
+                            step=max(r["epoch"] for r in records))
+    for layer in self.config.layers:
+      grid = self._grid(layer)
+      if grid is not None:
+        pngs[layer] = f"samples_{layer}.png"
+        png = tf.io.encode_png(grid).numpy()
+        atomic.write_bytes(os.path.join(staging, pngs[layer]), png)
+        tensorboard.write_png(writer, f"samples/{layer}", png, step=max(self.config.epochs),
+                              description="per held-out image: the image, then per epoch a "
+                                          "row of samples from that epoch's decoder")
+    writer.close()
+    summary = {"source": self.source, "unconditional": unconditional, "decoders": results,
+               "pending": [job for job in self.jobs() if not self.done(job)], "pngs": pngs}
+    atomic.write_json(os.path.join(staging, "summary.json"), summary)
+    target = os.path.join(self.logdir, "summary")
+    old = os.path.join(self.logdir, f"{atomic.TEMPORARY_PREFIX}summary-old")
+    if os.path.exists(target):
+      os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return summary
+
+  def _record(self, result: Dict, unconditional: Dict) -> Dict:
+    """A results record in the information-plane format (x: I(X;H), y: I(H;Y))."""
+    se = result["i_xh_standard_error"]
+    flags = {}
+    if unconditional["stop_reason"].startswith("reached max_steps"):
+      flags["unconditional_not_converged"] = (
+          "the unconditional decoder stopped at --max_steps while still improving: a "
+          "conditional decoder that trains on can model the images better whatever h is, "
+          "which biases I(X;H) up; raise --max_steps")
+    if result["i_xh_bits"] < -2 * se:
+      flags["i_xh_below_zero"] = (f"I(X;H) = {result['i_xh_bits']:.3g} bits is below 0 by more "
+                                  "than twice its standard error: the conditional decoder "
+                                  "fits worse than the unconditional one")
+    return {"estimator_label": "decoder", "estimator": "decoder", "layer": result["layer"],
+            "epoch": result["epoch"], "unit": "bits", "i_xt": result["i_xh_bits"],
+            "i_ty": result["i_hy_mlp_bits"], "log2_n": unconditional["h_x_bits"],
+            "h_y": result["h_y_bits"], "num_samples": len(self.levels["test"]),
+            "flags": flags, "failed": "i_xh_below_zero" in flags,
+            "extras": dict(result, i_xt_ci=[result["i_xh_bits"] - 1.645 * se,
+                                            result["i_xh_bits"] + 1.645 * se],
+                           h_x_bits=unconditional["h_x_bits"])}
+
+  def _grid(self, layer: str) -> Optional[np.ndarray]:
+    """Figure 1 of the paper for ``layer``: per held-out image a block, the image on top,
+    then per epoch one row of samples; blocks side by side. uint8 [rows, cols, C]."""
+    found = [(epoch, os.path.join(self._directory(f"{layer}:{epoch}"), "samples.npy"))
+             for epoch in self.config.epochs]
+    found = [(epoch, np.load(path)) for epoch, path in found if os.path.exists(path)]
+    if not found:
+      return None
+    originals = self.levels["test"][:self.config.num_sampled_images]
+    scale = 255.0 / (self.config.levels - 1)
+    blocks = []
+    for index, original in enumerate(originals):
+      rows = [np.concatenate([original] + [np.zeros_like(original)] *
+                             (self.config.samples_per_image - 1), axis=1)]
+      rows += [np.concatenate(list(samples[index]), axis=1) for _, samples in found]
+      block = np.concatenate(rows, axis=0)
+      blocks += [block, np.full((block.shape[0], 2, block.shape[2]), self.config.levels - 1)]
+    grid = np.clip(np.round(np.concatenate(blocks[:-1], axis=1) * scale), 0, 255)
+    zoom = max(1, 96 // int(originals.shape[1]))  # Small images, shown large enough to see.
+    return np.kron(grid, np.ones((zoom, zoom, 1))).astype(np.uint8)

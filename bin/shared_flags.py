@@ -94,7 +94,7 @@ def define_batch_size(default: int):
 
 def define_learning_rate(default: float):
   flags.DEFINE_float("learning_rate", default, "Learning rate.")
-  flags.register_validator("learning_rate", lambda value: value > 0,
+  flags.register_validator("learning_rate", lambda value: value is None or value > 0,
                            "--learning_rate must be positive.")
 
 

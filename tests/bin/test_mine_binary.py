@@ -30,28 +30,38 @@ def _scalars(logdir):
 def test_gaussian_task_run_prints_and_writes_results_and_curves(tmp_path):
   logdir = str(tmp_path / "run")
   result = subprocess.run(
-      [sys.executable, "-m", "tfib.bin.mine", "--task=gaussian", "--dim=2", "--true_mi=1",
+      [sys.executable, "-m", "tfib.bin.mine", "--task=gaussian", "--dim=2", "--true_mi_bits=1.442695",
        "--num_samples=4000", f"--logdir={logdir}", *QUICK],
       capture_output=True, text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
-  assert "I(X;Z) = " in result.stdout and "bits" in result.stdout
-  assert "true I(X;Z) = 1.4427 bits (1.0000 nats)" in result.stdout
+  assert "I(X;Z) = " in result.stdout and "bits, 90% CI [" in result.stdout
+  assert "true I(X;Z) = 1.4427 bits" in result.stdout and "nats" not in result.stdout
   assert f"results: {logdir}/results.json" in result.stdout
+  progress = [line for line in result.stderr.splitlines() if line.startswith("step ")]
+  assert progress and progress[0].startswith("step 50/") and "held-out infonce bound" in progress[0]
   record = json.load(open(os.path.join(logdir, "results.json")))
-  assert record["status"] == "ok" and record["unit"] == "bits"
-  assert record["estimator"] == "mine" and record["i_ty"] is None
+  assert record["status"] == "ok" and record["unit"] == "bits" and not record["failed"]
+  assert record["estimator"] == "infonce" and record["i_ty"] is None  # The default.
   assert abs(record["i_xt"] - 1 / math.log(2)) < 0.4
-  assert record["extras"]["spread_bits"] >= 0 and len(record["extras"]["last_bits"]) == 5
+  low, high = record["extras"]["i_xt_ci"]
+  assert low < record["i_xt"] < high and record["extras"]["ci_level"] == 0.9
+  assert "training split" in record["extras"]["standardization"]
+  assert record["extras"]["i_xt_spread_bits"] >= 0
+  assert len(record["extras"]["i_xt_last_bits"]) == 5
   curves = _scalars(logdir)
-  held_out = curves["mi/mine/pair/I_XZ"]
+  held_out = curves["mi/infonce/pair/I_XZ"]
   assert [step for step, _ in held_out] == [50, 100, 150, 200, 250, 300]
   assert held_out[-1][1] > held_out[0][1]  # The critic learns.
-  assert {"mine/mine/train_loss_nats", "mine/mine/train_bound_nats",
-          "mi/mine/pair/true_I_XZ"} <= set(curves)
+  assert {"mine/infonce/train_loss", "mine/infonce/train_bound_bits",
+          "mi/infonce/pair/true_I_XZ"} <= set(curves)
+  # The reported estimate and its interval, at the last step.
+  assert curves["mi_estimate/infonce/pair/I_XZ"] == [(300, pytest.approx(record["i_xt"]))]
+  assert curves["mi_ci/infonce/pair/I_XZ_low"] == [(300, pytest.approx(low))]
+  assert curves["mi_ci/infonce/pair/I_XZ_high"] == [(300, pytest.approx(high))]
 
 
 def test_a_killed_estimate_resumes_to_the_uninterrupted_result(tmp_path):
-  flags = ["--task=gaussian", "--dim=2", "--true_mi=1", "--num_samples=4000",
+  flags = ["--task=gaussian", "--dim=2", "--true_mi_bits=1.442695", "--num_samples=4000",
            "--checkpoint_every=2", *QUICK]
 
   def mine(logdir, crash=""):
@@ -120,7 +130,7 @@ def test_files_errors_and_divergence(tmp_path):
       ([f"--x={x_npy}", f"--z={npz}:nope", f"--logdir={log}"], "has no array 'nope'"),
       ([f"--x={tmp_path}/missing.npy", f"--z={npz}:z"], "no such file"),
       ([f"--x={x_npy}"], "Give --x and --z"),
-      (["--task=gaussian", "--dim=3"], "exactly one of --rho and --true_mi"),
+      (["--task=gaussian", "--dim=3"], "exactly one of --rho and --true_mi_bits"),
       (["--task=gaussian", "--rho=1.5"], "--rho must lie in (-1, 1)"),
       (["--task=gaussian", "--rho=0.5", f"--x={x_npy}"], "either --task or --x/--z"),
       (["--task=gaussian", "--rho=0.5", "--batch_size=0"], "--batch_size=0: 0 is not a positive"),
@@ -131,9 +141,16 @@ def test_files_errors_and_divergence(tmp_path):
       ([f"--x={x_npy}", f"--z={tmp_path}/short.npy", f"--logdir={log}_short"], {"code": 2}),
       ([f"--x={x_npy}", f"--z={tmp_path}/nan.npy", f"--logdir={log}_nan"], {"code": 2}),
       (["--task=gaussian", "--num_samples=100", f"--logdir={log}"], None),  # rho missing.
-      (["--task=gaussian", "--dim=5", "--true_mi=3", "--estimator=nwj", "--learning_rate=0.5",
-        "--hidden_units=64x64", "--batch_size=64", "--num_samples=4000",
-        f"--logdir={tmp_path}/diverged"], {"code": 1}),
+      (["--task=gaussian", "--dim=5", "--true_mi_bits=4.328085", "--estimator=nwj",
+        "--learning_rate=0.5", "--hidden_units=64x64", "--batch_size=64",
+        "--num_samples=4000", f"--logdir={tmp_path}/diverged"], {"code": 1}),
+      # The run: a learning rate of 10 gave -3.6e10 bits with status "ok".
+      (["--task=gaussian", "--dim=20", "--true_mi_bits=2.885390", "--estimator=mine",
+        "--learning_rate=10", "--num_samples=4000", "--max_steps=300",
+        f"--logdir={tmp_path}/lr10"], {"code": 1}),
+      # Independent variables: no estimate, exit code 3, never a bare negative number.
+      (["--task=gaussian", "--dim=2", "--rho=0", "--num_samples=4000",
+        f"--logdir={tmp_path}/independent"] + QUICK, {"code": 3}),
       ([f"--x={x_npy}", f"--z={npz}:z", "--estimator=infonce", "--critic=separable",
         f"--logdir={tmp_path}/files"] + QUICK, "estimator.params.critic: 'concat' in the run"),
       (["--task=gaussian", "--rho=0.5", "--overwrite", "--force_resume"], "contradict"),
@@ -150,10 +167,18 @@ def test_files_errors_and_divergence(tmp_path):
   files = json.load(open(tmp_path / "files" / "results.json"))
   assert files["status"] == "ok" and files["estimator"] == "infonce"
   assert files["params"]["critic"] == "concat" and files["num_samples"] == 2000
-  assert files["extras"]["ceiling_bits"] == pytest.approx(7.0)
+  assert files["extras"]["i_xt_ceiling_bits"] == pytest.approx(7.0)
   assert "x and z must be paired samples: got 2000 samples of x and 1999 of z" in result.stderr
   assert "z samples contain 1 non-finite values (NaN first at sample 5, unit 2)" in result.stderr
   diverged = json.load(open(tmp_path / "diverged" / "results.json"))
   assert diverged["status"] == "diverged" and "diverged at step" in diverged["reason"]
-  assert "i_xt" not in diverged  # No number for a diverged run.
-  assert "tfib-mine: stopped: nwj training diverged" in result.stderr
+  assert diverged["i_xt"] is None and diverged["failed"]  # No number for a diverged run.
+  assert "tfib-mine: no estimate: nwj training diverged" in result.stderr
+  lr10 = json.load(open(tmp_path / "lr10" / "results.json"))
+  assert lr10["status"] == "diverged" and lr10["i_xt"] is None
+  assert "i_xt_diverged" in lr10["flags"]
+  independent = json.load(open(tmp_path / "independent" / "results.json"))
+  assert independent["status"] == "failed" and independent["failed"]
+  assert "i_xt_not_above_noise" in independent["flags"]
+  assert "I(X;Z): no estimate, the fit failed its checks:" in result.stdout
+  assert "not significantly above zero" in result.stdout

@@ -8,10 +8,14 @@ import keras
 import numpy as np
 import pytest
 import scipy.special
+import scipy.stats
 import tensorflow as tf
 
 from tfib.data import gaussian_tasks
+from tfib.estimators import confidence
 from tfib.estimators import critics
+from tfib.estimators import fit_checks
+from tfib.estimators import standardization
 from tfib.estimators import variational_bounds as vb
 
 
@@ -205,3 +209,98 @@ def test_staircase_and_argument_checks():
     gaussian_tasks.gaussian_mi(0, 0.5)
   with pytest.raises(ValueError, match="mi_nats"):
     gaussian_tasks.rho_for_mi(-1.0, 3)
+
+
+# -- per-row terms, standardisation, bootstrap -------------------------------------------------
+
+
+@pytest.mark.parametrize("name, params", [("mine", {}), ("mine", {"all_pairs": True}),
+                                          ("mine_f", {}), ("nwj", {}), ("infonce", {}),
+                                          ("smile", {"clip": 1.0}),
+                                          ("smile", {"clip": 1.0, "all_pairs": False})])
+def test_rows_combine_to_the_batch_bound(name, params):
+  """`combine` of a batch's row terms is the bound of the batch (numpy/scipy reference)."""
+  bound = vb.make_bound(name, **params)
+  rng = np.random.default_rng(7)
+  batch = 6
+  scores = rng.normal(size=(batch, batch)) * 2
+  joint = np.diag(scores)
+  off = ~np.eye(batch, dtype=bool)
+  if bound.all_pairs:
+    marginal, mask, pairs = scores, off, scores[off]
+  else:
+    marginal, mask, pairs = scores[0], None, scores[0]
+  a, p = bound.row_terms(tf.constant(joint), tf.constant(marginal),
+                         None if mask is None else tf.constant(mask))
+  value = float(bound.combine(a.numpy(), p.numpy()))
+  if name == "infonce":
+    expected = (joint - scipy.special.logsumexp(scores, axis=1)).mean() + math.log(batch)
+  elif name == "smile":
+    expected = _reference(joint, np.clip(pairs, -1.0, 1.0))["dv"]
+  else:
+    expected = _reference(joint, pairs)["dv" if name == "mine" else "nwj"]
+  assert value == pytest.approx(expected, rel=1e-6)
+  args = [tf.constant(joint), tf.constant(marginal)] + ([tf.constant(mask)] if mask is not
+                                                          None else [])
+  assert value == pytest.approx(float(bound.value(*args)), rel=1e-5)
+
+
+def test_robust_scale_against_numpy():
+  rng = np.random.default_rng(8)
+  samples = np.stack([rng.standard_cauchy(4001), np.r_[np.zeros(4000), 1.0],
+                      np.full(4001, 3.0)], axis=1)
+  center, scale = standardization.robust_scale(samples, noise_std=0.5)
+  q25, q50, q75 = np.percentile(samples[:, 0], [25, 50, 75])
+  np.testing.assert_allclose(center, [q50, 0.0, 3.0], rtol=1e-6, atol=1e-7)
+  # Cauchy: IQR / 1.349; zero IQR: the standard deviation; constant: 1 — each with σ² added.
+  np.testing.assert_allclose(
+      scale, np.sqrt(np.square([(q75 - q25) / 1.3489795, samples[:, 1].std(), 1.0]) + 0.25),
+      rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_standardized_critic_reads_the_map_and_round_trips(tmp_path):
+  base_critic = critics.SeparableCritic((5,), embedding_dim=3, seed=9)
+  critic = standardization.StandardizedCritic(base_critic, [1.0, -2.0], [2.0, 0.5], [0.0],
+                                              [4.0], tail=3.0)
+  x = np.array([[1.0, -2.0], [5.0, 100.0], [-3.0, 0.0]], np.float32)
+  z = np.array([[0.0], [8.0], [-1e6]], np.float32)
+  u_x = (x - [1.0, -2.0]) / [2.0, 0.5]
+  u_z = z / 4.0
+  expected = base_critic.score_matrix(tf.constant(3 * np.arcsinh(u_x / 3), tf.float32),
+                                      tf.constant(3 * np.arcsinh(u_z / 3), tf.float32))
+  np.testing.assert_allclose(critics.score_matrix(critic, tf.constant(x), tf.constant(z)),
+                             expected, rtol=1e-5, atol=1e-6)
+  path = str(tmp_path / "standardized.keras")
+  critic.save(path)
+  restored = keras.saving.load_model(path)
+  np.testing.assert_allclose(restored((x, z)).numpy(), critic((x, z)).numpy(), rtol=1e-6)
+  with pytest.raises(ValueError, match="x_scale must be finite and > 0"):
+    standardization.StandardizedCritic(base_critic, [0.0], [0.0], [0.0], [1.0])
+
+
+def test_bootstrap_error_matches_the_standard_error_of_a_mean():
+  """For a bound linear in its rows (InfoNCE, NWJ) the bootstrap is that of a mean."""
+  rng = np.random.default_rng(10)
+  joint, partition = rng.normal(1.0, 2.0, 4000), rng.normal(0.0, 1.0, 4000)
+  bound = vb.make_bound("infonce")
+  low, high, error = confidence.bootstrap(bound, joint, partition, level=0.9, resamples=2000,
+                                          seed=3)
+  difference = joint - partition
+  reference = difference.std(ddof=1) / math.sqrt(difference.size)
+  assert error == pytest.approx(reference, rel=0.08)
+  z90 = scipy.stats.norm.ppf(0.95)
+  assert low == pytest.approx(difference.mean() - z90 * reference, abs=0.25 * reference)
+  assert high == pytest.approx(difference.mean() + z90 * reference, abs=0.25 * reference)
+  assert confidence.bootstrap(bound, joint, partition, seed=3) == confidence.bootstrap(
+      bound, joint, partition, seed=3)
+
+
+def test_a_rise_is_flagged_only_when_it_is_real():
+  flat = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.01, 1.0, 0.99, 1.0]
+  assert fit_checks.rising(flat, 5) is None
+  climbing = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+  rise, error = fit_checks.rising(climbing, 5)
+  assert rise == pytest.approx(0.25) and error < rise / 2
+  noisy = [1.0, 1.3, 0.7, 1.2, 0.8, 1.3, 0.9, 1.1, 0.8, 1.2]  # +0.06 within its noise.
+  assert fit_checks.rising(noisy, 5) is None

@@ -103,11 +103,16 @@ class ExplodingCritic(keras.Model):
 @pytest.mark.parametrize("name", ["mine_f", "nwj"])
 def test_diverging_training_stops_with_the_reason(name):
   x, z = _pairs()
+  estimator = estimators.get(name, critic=ExplodingCritic(), **SMALL)
   with pytest.raises(critic_training.TrainingDiverged,
                      match=f"{name} training diverged at step 1: the loss is (inf|nan)") as info:
-    estimators.get(name, critic=ExplodingCritic(), **SMALL).estimate_pair(x, z)
+    estimator.fit_pair(x, z)
   assert info.value.step == 1 and info.value.history == ()
   assert isinstance(info.value, FloatingPointError)
+  # An estimate is a result that says so, with no number (a layer's callback goes on).
+  result = estimators.get(name, critic=ExplodingCritic(), **SMALL).estimate_pair(x, z)
+  assert result.failed and result.i_xt is None and result.extras["i_xt_ci"] is None
+  assert "training diverged at step 1" in result.flags["i_xt_diverged"]
 
 
 def test_bad_parameters():
@@ -115,7 +120,14 @@ def test_bad_parameters():
     estimators.get("mine", critic="bilinear")
   with pytest.raises(ValueError, match="noise_std must be > 0"):
     estimators.get("mine", noise_std=0.0)
-  with pytest.raises(ValueError, match="Bad parameters in estimator spec"):
+  with pytest.raises(ValueError, match="tail must be > 0"):
+    estimators.get("infonce", tail=-1.0)
+  with pytest.raises(ValueError, match="ci_level must lie in"):
+    estimators.get("infonce", ci_level=1.0)
+  with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+    estimators.get("infonce", weight_decay=-1.0)
+  with pytest.raises(ValueError, match="Bad estimator spec.*Unknown parameter 'colour' for "
+                                       "estimator 'mine'; its parameters are: ema_rate"):
     estimators.from_spec("mine:colour=red")
   with pytest.raises(ValueError, match="held_out_fraction must lie in"):
     estimators.get("mine", **dict(SMALL, held_out_fraction=1.0)).estimate_pair(*_pairs())

@@ -1,4 +1,4 @@
-"""Training a critic on a variational MI bound: one XLA-compiled step, held-out stopping.
+"""Training a critic on a variational MI bound: compiled steps, held-out stopping.
 
 `CriticTrainer` fits a critic (`tfib.estimators.critics`) to maximise a bound
 (`tfib.estimators.variational_bounds`) on paired samples (x_i, z_i) and reports the bound
@@ -6,10 +6,11 @@ on a held-out split, in nats.
 
 * The whole training step — batch gather, optional channel noise, marginal pairs made by
   shuffling within the batch (a random cyclic derangement) or the all-pairs score matrix,
-  the critic forward and backward pass, the Adam update — is compiled by XLA, and
-  ``steps_per_call`` consecutive steps run as one loop inside one
-  ``tf.function(jit_compile=True)``: a step costs a millisecond or less, about what one
-  call from Python costs. The batch indices and the shuffles are drawn by numpy and passed
+  the critic forward and backward pass, the Adam (or AdamW) update — is one graph, compiled
+  by XLA with ``jit_compile`` (the trainer's default; the estimators run graphs, since
+  XLA's compile of a new critic costs more than it saves in a short fit), and
+  ``steps_per_call`` consecutive steps run as one loop inside one ``tf.function``: a step
+  costs a millisecond or two, about what one call from Python costs. The batch indices and the shuffles are drawn by numpy and passed
   in, so the XLA and the plain-graph steps see the same pairs, whatever the number of
   steps per call (the channel noise is drawn inside the step, and XLA's stream differs
   from the graph's). Calls end at every evaluation, so the schedule below is unchanged.
@@ -17,14 +18,20 @@ on a held-out split, in nats.
   batches of `tfib.data.epoch_order.step_batch`, the shuffles of ``default_rng([seed, 2,
   step])``, the noise of the stateless seed (seed, step). A fit resumed at step k therefore
   continues exactly as the uninterrupted fit did.
-* The samples are split once into a training part and a held-out part. Every
-  ``eval_every`` steps the bound is evaluated on the held-out part (the mean over its full
-  batches, each with fresh marginal shuffles), and training stops by held-out early
-  stopping (`tfib.estimators.early_stopping`) or after ``max_steps``; the estimate is the
-  best running mean of ``num_last`` held-out evaluations.
+* The samples are split once into a training part and a held-out part (`split`). Every
+  ``eval_every`` steps the bound is evaluated on all held-out rows (`evaluate_rows`: batches
+  of B, the last one overlapping, fresh marginal shuffles — ``eval_shuffles`` of them for
+  shuffled pairs — and channel noise for each evaluation), as per-row terms whose
+  `Bound.combine` is the held-out value, and on as many training rows (the in-sample
+  value). Training stops by held-out early stopping (`tfib.estimators.early_stopping`) or
+  after ``max_steps``. The estimate pools the rows of the best window of ``num_last``
+  evaluations (their joint terms and partition terms averaged row by row), so that
+  `tfib.estimators.confidence` can resample them; ``train_estimate`` is the same window's
+  in-sample value.
 * Resuming: `CriticTrainer.fit` takes a ``checkpoint`` (see `FitCheckpoint`) that restores
-  the trainer's `trackables` — critic, optimizer, the bound's state, and the progress (step
-  and history, as JSON) — and saves them every few evaluations and at the end.
+  the trainer's `trackables` — critic, optimizer, the bound's state, the rows of the last
+  and of the best window, and the progress (step and histories, as JSON) — and saves them
+  every few evaluations and at the end.
 * A non-finite training loss or held-out value stops training with `TrainingDiverged`,
   which says at which step and why (the first non-finite step of a call, exactly); no
   number is reported for a diverged run.
@@ -77,8 +84,9 @@ class CriticFit:
   """The outcome of `CriticTrainer.fit`, all values in nats."""
 
   bound: str
-  estimate: float  # Mean of the best window of num_last consecutive held-out evaluations.
-  spread: float  # Their standard deviation.
+  estimate: float  # The held-out bound of the best window of num_last evaluations.
+  spread: float  # The standard deviation of that window's held-out values.
+  train_estimate: float  # The same window's bound on as many training rows (in-sample).
   last_values: Tuple[float, ...]  # That window.
   history: Tuple[Tuple[int, float], ...]  # (step, held-out value) per evaluation.
   train_history: Tuple[Tuple[int, float, float], ...]  # (step, mean bound, mean loss).
@@ -88,6 +96,18 @@ class CriticFit:
   batch_size: int
   num_train: int
   num_held_out: int
+  # The per-row terms (a, p) of the held-out rows, averaged over the best window:
+  # `Bound.combine(joint_rows, partition_rows)` is ``estimate``.
+  joint_rows: np.ndarray = dataclasses.field(repr=False, compare=False, default=None)
+  partition_rows: np.ndarray = dataclasses.field(repr=False, compare=False, default=None)
+
+
+def split(num: int, held_out_fraction: float, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+  """(training indices, held-out indices) of ``num`` samples: a permutation drawn from
+  ``default_rng([seed, 0])``, its first round(num · fraction) entries held out."""
+  order = np.random.default_rng([int(seed), 0]).permutation(int(num))
+  num_held = int(round(num * held_out_fraction))
+  return order[num_held:], order[:num_held]
 
 
 def check_pairs(x, z, batch_size: int, held_out_fraction: float):
@@ -122,17 +142,21 @@ class CriticTrainer:
     critic: a Keras model scoring pairs ``(x, z)`` → [B].
     batch_size: B.
     learning_rate: Adam's learning rate.
+    weight_decay: decoupled weight decay (AdamW, Loshchilov & Hutter 2019); 0 for Adam.
     x_noise_std, z_noise_std: σ of N(0, σ²) noise added to x (z) in every batch, fresh at
       each step; 0 for none.
     jit_compile: compile the step with XLA (False gives the same step as a plain graph).
     seed: seeds the split, the batch order, the shuffles and the noise.
     steps_per_call: how many steps `fit` runs in one compiled call (fewer before an
       evaluation or the last step).
+    eval_shuffles: with shuffled marginal pairs, how many shuffles of each held-out batch
+      the partition terms pool (K; more make the held-out bound less noisy).
   """
 
   def __init__(self, bound: Bound, critic, batch_size: int, learning_rate: float = 1e-3,
-               x_noise_std: float = 0.0, z_noise_std: float = 0.0,
-               jit_compile: bool = True, seed: int = 0, steps_per_call: int = 50):
+               weight_decay: float = 0.0, x_noise_std: float = 0.0, z_noise_std: float = 0.0,
+               jit_compile: bool = True, seed: int = 0, steps_per_call: int = 50,
+               eval_shuffles: int = 8):
     self.bound = bound
     self.critic = critic
     self.batch_size = int(batch_size)
@@ -144,7 +168,14 @@ class CriticTrainer:
     if steps_per_call < 1:
       raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}.")
     self.steps_per_call = int(steps_per_call)
-    self.optimizer = keras.optimizers.Adam(self.learning_rate)
+    if eval_shuffles < 1:
+      raise ValueError(f"eval_shuffles must be >= 1, got {eval_shuffles}.")
+    self.eval_shuffles = int(eval_shuffles)
+    if not weight_decay >= 0:
+      raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
+    self.weight_decay = float(weight_decay)
+    self.optimizer = (keras.optimizers.AdamW(self.learning_rate, self.weight_decay)
+                      if self.weight_decay else keras.optimizers.Adam(self.learning_rate))
     self._built = False
     # The progress of `fit` (JSON: step, histories, stop reason), part of the resume state.
     self.progress = tf.Variable("", dtype=tf.string, trainable=False, name="fit_progress")
@@ -198,11 +229,21 @@ class CriticTrainer:
       values = values.write(k, value)
     return losses.stack(), values.stack()
 
-  def _eval_step(self, x_all, z_all, indices, perm, seed):
+  def _eval_step(self, x_all, z_all, indices, perms, seed):
+    """Row terms of one held-out batch; with shuffled pairs, each row's partition term
+    pools the ``eval_shuffles`` shuffles ``perms`` [K, B]."""
     seeds = tf.random.experimental.stateless_split(seed, 2)
     x, z = self._batch(x_all, z_all, indices, seeds)
-    joint, marginal, mask = self._scores(x, z, perm)
-    return self.bound.value(joint, marginal, mask)
+    if self.bound.all_pairs:
+      return self.bound.row_terms(*self._scores(x, z, perms[0]))
+    partitions = []
+    for k in range(self.eval_shuffles):
+      joint, partition = self.bound.row_terms(*self._scores(x, z, perms[k]))
+      partitions.append(partition)
+    partitions = tf.stack(partitions)
+    if self.bound.log_partition:
+      return joint, tf.reduce_logsumexp(partitions, axis=0) - math.log(self.eval_shuffles)
+    return joint, tf.reduce_mean(partitions, axis=0)
 
   # -- public API --------------------------------------------------------------------------
 
@@ -250,6 +291,9 @@ class CriticTrainer:
   def trackables(self) -> Dict[str, object]:
     """What a resume state of this trainer holds (build it first)."""
     state = {"critic": self.critic, "optimizer": self.optimizer, "progress": self.progress}
+    if getattr(self, "_ring", None) is not None:
+      state["held_out_rows"] = tf.train.Checkpoint(
+          window=self._ring, best=self._best, best_count=self._best_count)
     if self.bound.state():
       state["bound"] = tf.train.Checkpoint(**self.bound.state())
     return state
@@ -260,16 +304,59 @@ class CriticTrainer:
                                       None if perm is None else np.asarray(perm)[None])
     return losses[0], values[0]
 
-  def evaluate(self, x, z, seed: int) -> float:
-    """The bound averaged over the full batches of (x, z), in nats."""
+  def evaluate_rows(self, x, z, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The per-row terms (a [M], p [M]) of the bound on all M rows of (x, z), in nats.
+
+    The rows are cut into batches of B in order, the last one ending at row M (so it
+    overlaps the one before unless B divides M); each row's terms come from the first
+    batch that holds it, its marginal pairs from within that batch (fresh shuffles and
+    channel noise for each ``seed``). `Bound.combine` of the rows is the held-out bound.
+    """
+    num, batch = int(x.shape[0]), self.batch_size
     rng = np.random.default_rng([self.seed, seed])
-    values = []
-    for k in range(x.shape[0] // self.batch_size):
-      indices = np.arange(k * self.batch_size, (k + 1) * self.batch_size, dtype=np.int32)
-      perm = rng.permutation(self.batch_size).astype(np.int32)
-      values.append(self._eval_fn(x, z, indices, perm,
-                                  np.array([self.seed + 1, seed * 1000 + k], np.int32)))
-    return float(np.mean([float(v) for v in values]))
+    starts = list(range(0, num - batch + 1, batch))
+    if starts[-1] + batch < num:
+      starts.append(num - batch)
+    joint_rows, partition_rows = np.empty(num, np.float32), np.empty(num, np.float32)
+    covered = 0
+    for k, start in enumerate(starts):
+      indices = np.arange(start, start + batch, dtype=np.int32)
+      perms = np.stack([rng.permutation(batch) for _ in range(self.eval_shuffles)])
+      joint, partition = self._eval_fn(x, z, indices, perms.astype(np.int32),
+                                       np.array([self.seed + 1, seed * 1000 + k], np.int32))
+      new = slice(covered - start, batch)
+      joint_rows[covered:start + batch] = joint.numpy()[new]
+      partition_rows[covered:start + batch] = partition.numpy()[new]
+      covered = start + batch
+    return joint_rows, partition_rows
+
+  def evaluate(self, x, z, seed: int) -> float:
+    """The bound on all rows of (x, z) (`evaluate_rows`), in nats."""
+    return float(self.bound.combine(*self.evaluate_rows(x, z, seed)))
+
+  def _row_buffers(self, num_last: int, num_held: int):
+    """Variables holding the rows of the last ``num_last`` evaluations (a ring) and of the
+    best window so far, with their counts: part of the resume state."""
+    shape = (num_last, 2, num_held)
+    if getattr(self, "_ring", None) is None or tuple(self._ring.shape) != shape:
+      self._ring = tf.Variable(tf.zeros(shape), trainable=False, name="window_rows")
+      self._best = tf.Variable(tf.zeros(shape), trainable=False, name="best_window_rows")
+      self._best_count = tf.Variable(0, trainable=False, name="best_window_size")
+    self._ring.assign(tf.zeros(shape))
+    self._best.assign(tf.zeros(shape))
+    self._best_count.assign(0)
+
+  def _window_rows(self) -> Tuple[np.ndarray, np.ndarray]:
+    """The rows averaged over the best window: a mean of the joint terms and of the
+    partition terms (log-mean-exp for DV bounds), so that `combine` pools the window."""
+    rows = self._best.numpy()[:int(self._best_count.numpy())].astype(np.float64)
+    joint, partition = rows[:, 0], rows[:, 1]
+    if self.bound.log_partition:
+      peak = partition.max(axis=0)
+      pooled = np.log(np.mean(np.exp(partition - peak), axis=0)) + peak
+    else:
+      pooled = partition.mean(axis=0)
+    return joint.mean(axis=0), pooled
 
   def fit(self, x, z, max_steps: int = 2000, eval_every: int = 50, patience: int = 10,
           held_out_fraction: float = 0.2, num_last: int = 5, min_delta: float = 0.0,
@@ -288,25 +375,29 @@ class CriticTrainer:
       if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}.")
     x, z, num_train, num_held = check_pairs(x, z, self.batch_size, held_out_fraction)
-    order = np.random.default_rng([self.seed, 0]).permutation(x.shape[0])
-    held, train = order[:num_held], order[num_held:]
+    train, held = split(x.shape[0], held_out_fraction, self.seed)
     x_train, z_train = tf.constant(x[train]), tf.constant(z[train])
     x_held, z_held = tf.constant(x[held]), tf.constant(z[held])
+    # As many training rows as held out, the bound's in-sample value (its optimism).
+    x_seen, z_seen = x_train[:num_held], z_train[:num_held]
     self.build(x.shape[1], z.shape[1])
     self.bound.reset()
     self.progress.assign("")
+    self._row_buffers(num_last, num_held)
     if checkpoint is not None:
       checkpoint.restore(self.trackables())
     progress = json.loads(self.progress.numpy().decode() or "{}")
     step = progress.get("step", 0)
     history = [tuple(h) for h in progress.get("history", [])]
     train_history = [tuple(h) for h in progress.get("train_history", [])]
+    seen_history = [tuple(h) for h in progress.get("seen_history", [])]
     stopping, _ = EarlyStopping.replay([v for _, v in history], patience, num_last, min_delta)
     stop_reason = progress.get("stop_reason")
 
     def commit():
       self.progress.assign(json.dumps({"step": step, "history": history,
                                        "train_history": train_history,
+                                       "seen_history": seen_history,
                                        "stop_reason": stop_reason}))
       checkpoint.save(step)
 
@@ -332,18 +423,25 @@ class CriticTrainer:
       values.extend(chunk_values.tolist())
       if step % eval_every and step != max_steps:
         continue
-      held_value = self.evaluate(x_held, z_held, seed=len(history))
+      joint_rows, partition_rows = self.evaluate_rows(x_held, z_held, seed=len(history))
+      held_value = float(self.bound.combine(joint_rows, partition_rows))
       if not math.isfinite(held_value):
         raise TrainingDiverged(
             f"{self.bound.name} training diverged at step {step}: the held-out bound is "
             f"{held_value}. No estimate is reported.", step, history)
       history.append((step, held_value))
+      seen_history.append((step, self.evaluate(x_seen, z_seen, seed=100000 + len(history))))
       train_history.append((step, float(np.mean(values)), float(np.mean(losses))))
       losses, values = [], []
       if callback is not None:
         callback(step, {"train_loss": train_history[-1][2],
                         "train_bound": train_history[-1][1], "held_out_bound": held_value})
-      if stopping.add(held_value):
+      self._ring[(len(history) - 1) % num_last].assign(np.stack([joint_rows, partition_rows]))
+      stop = stopping.add(held_value)
+      if stopping.best_index == len(history) - 1:  # A new best window: keep its rows.
+        self._best.assign(self._ring)
+        self._best_count.assign(min(len(history), num_last))
+      if stop:
         best = history[stopping.best_index]
         stop_reason = (f"early stopping at step {step}: the held-out running mean has not "
                        f"improved in {patience} evaluations (best {stopping.best:.4f} nats at "
@@ -353,10 +451,15 @@ class CriticTrainer:
     if checkpoint is not None and progress.get("stop_reason") is None:
       commit()
 
-    estimate, spread = stopping.estimate()
+    _, spread = stopping.estimate()
+    window = range(stopping.best_index + 1 - len(stopping.window()), stopping.best_index + 1)
+    joint_rows, partition_rows = self._window_rows()
     return CriticFit(
-        bound=self.bound.name, estimate=estimate, spread=spread,
+        bound=self.bound.name, estimate=float(self.bound.combine(joint_rows, partition_rows)),
+        spread=spread,
+        train_estimate=float(np.mean([seen_history[k][1] for k in window])),
         last_values=stopping.window(), history=tuple(history),
         train_history=tuple(train_history), steps=step, stop_reason=stop_reason,
         ceiling=self.bound.ceiling(self.batch_size), batch_size=self.batch_size,
-        num_train=num_train, num_held_out=num_held)
+        num_train=num_train, num_held_out=num_held, joint_rows=joint_rows,
+        partition_rows=partition_rows)

@@ -79,6 +79,22 @@ class ConcatCritic(keras.Model):
     x, z = inputs
     return tf.squeeze(self.network(tf.concat([x, z], axis=-1)), axis=-1)
 
+  def score_matrix(self, x, z):
+    """S[i, j] = MLP([x_i; z_j]), [B, B]. The first layer is split, W [x; z] = W_x x +
+    W_z z, so it costs 2B rows instead of B²; the later layers see all B² pairs."""
+    if not self.network.built:
+      self.network.build((None, x.shape[-1] + z.shape[-1]))
+    first, rest = self.network.layers[0], self.network.layers[1:]
+    kernel = first.kernel
+    rows = tf.matmul(x, kernel[:x.shape[-1]])
+    columns = tf.matmul(z, kernel[x.shape[-1]:])
+    hidden = rows[:, None, :] + columns[None, :, :] + first.bias
+    if first.activation is not None:
+      hidden = first.activation(hidden)
+    for layer in rest:
+      hidden = layer(hidden)
+    return tf.squeeze(hidden, axis=-1)
+
   def get_config(self):
     config = super().get_config()
     config.update(hidden_units=list(self.hidden_units), activation=self.activation,

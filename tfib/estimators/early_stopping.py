@@ -2,9 +2,10 @@
 
 Every evaluation adds a held-out value. Once ``num_last`` values exist, their running mean is
 tracked; when it has not improved (by more than ``min_delta``) for ``patience`` evaluations,
-training stops. The estimate is the best running mean: the mean of ``num_last`` consecutive
-held-out values — the last ones before held-out performance stopped improving, or simply the
-last ones if it never did — and its spread is their standard deviation. (Picking the best
+training stops. The best window is that of the best running mean: ``num_last`` consecutive
+held-out evaluations — the last ones before held-out performance stopped improving, or simply
+the last ones if it never did; `critic_training` pools their held-out rows into the
+estimate, and their spread is the standard deviation of their values. (Picking the best
 window biases the estimate up by about spread / sqrt(num_last) at most; overfitting would
 bias the last evaluations down by far more.)
 

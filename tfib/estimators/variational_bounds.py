@@ -35,8 +35,9 @@ With E_p over joint pairs and E_q over marginal pairs (batch averages):
   ratio (Song & Ermon 2020). The value is the clipped DV bound.
 """
 import math
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "log_mean_exp",
     "make_bound",
     "nwj_bound",
+    "row_log_mean_exp",
     "smile_bound",
 ]
 
@@ -71,6 +73,23 @@ def log_mean_exp(values, mask=None):
   """log of the mean of e^values over all entries (where ``mask`` is True)."""
   return (tf.reduce_logsumexp(_masked(values, mask, -math.inf))
           - tf.math.log(_count(values, mask)))
+
+
+def row_log_mean_exp(values, mask=None):
+  """Per row of a [B, B] matrix (or per entry of [B] values): log mean of e^values where
+  ``mask`` is True."""
+  if values.shape.rank == 1:
+    return values
+  return (tf.reduce_logsumexp(_masked(values, mask, -math.inf), axis=1)
+          - tf.math.log(tf.reduce_sum(tf.cast(mask, values.dtype), axis=1)
+                        if mask is not None else tf.cast(tf.shape(values)[1], values.dtype)))
+
+
+def _row_mean(values, mask):
+  if values.shape.rank == 1:
+    return values
+  return (tf.reduce_sum(_masked(values, mask, 0.0), axis=1)
+          / tf.reduce_sum(tf.cast(mask, values.dtype), axis=1))
 
 
 def dv_bound(joint, marginal, mask=None):
@@ -113,6 +132,7 @@ class Bound:
 
   name: str = ""
   all_pairs: bool = False
+  log_partition: bool = False  # combine: log-mean-exp of the partition terms (DV) or mean.
 
   @property
   def params(self) -> Dict[str, float]:
@@ -121,6 +141,25 @@ class Bound:
   def value(self, joint, marginal, mask=None):
     """The bound on this batch, in nats."""
     raise NotImplementedError
+
+  def row_terms(self, joint, marginal, mask=None) -> Tuple[tf.Tensor, tf.Tensor]:
+    """(a [B], p [B]): the joint score and the partition term of each row (module
+    docstring)."""
+    raise NotImplementedError
+
+  def combine(self, joint_rows: np.ndarray, partition_rows: np.ndarray,
+              axis: int = -1) -> np.ndarray:
+    """The bound from rows (numpy, float64), along ``axis``: mean(a) − mean(p), or for DV
+    bounds mean(a) − log mean(e^p)."""
+    joint_rows = np.asarray(joint_rows, np.float64)
+    partition_rows = np.asarray(partition_rows, np.float64)
+    if self.log_partition:
+      peak = np.max(partition_rows, axis=axis, keepdims=True)
+      partition = (np.log(np.mean(np.exp(partition_rows - peak), axis=axis))
+                   + np.squeeze(peak, axis=axis))
+    else:
+      partition = np.mean(partition_rows, axis=axis)
+    return np.mean(joint_rows, axis=axis) - partition
 
   def loss(self, joint, marginal, mask=None):
     """The training loss (may update state such as MINE's moving average)."""
@@ -151,6 +190,7 @@ class MINE(Bound):
   """
 
   name = "mine"
+  log_partition = True
 
   def __init__(self, ema_rate: float = 0.01, all_pairs: bool = False):
     if not 0.0 < ema_rate <= 1.0:
@@ -166,6 +206,9 @@ class MINE(Bound):
 
   def value(self, joint, marginal, mask=None):
     return dv_bound(joint, marginal, mask)
+
+  def row_terms(self, joint, marginal, mask=None):
+    return joint, row_log_mean_exp(marginal, mask)
 
   def loss(self, joint, marginal, mask=None):
     log_partition = log_mean_exp(marginal, mask)
@@ -204,6 +247,9 @@ class MINEf(Bound):
   def value(self, joint, marginal, mask=None):
     return nwj_bound(joint, marginal, mask)
 
+  def row_terms(self, joint, marginal, mask=None):
+    return joint, _row_mean(tf.exp(marginal - 1.0), mask)
+
 
 class NWJ(Bound):
   """NWJ on all off-diagonal pairs of the score matrix."""
@@ -213,6 +259,9 @@ class NWJ(Bound):
 
   def value(self, joint, marginal, mask=None):
     return nwj_bound(joint, marginal, mask)
+
+  def row_terms(self, joint, marginal, mask=None):
+    return joint, _row_mean(tf.exp(marginal - 1.0), mask)
 
 
 class InfoNCE(Bound):
@@ -224,6 +273,11 @@ class InfoNCE(Bound):
   def value(self, joint, marginal, mask=None):
     del joint, mask  # The diagonal of the score matrix holds the joint scores.
     return infonce_bound(marginal)
+
+  def row_terms(self, joint, marginal, mask=None):
+    del mask  # Every pair of the row, its own included, is in the partition.
+    batch = tf.cast(tf.shape(marginal)[0], marginal.dtype)
+    return joint, tf.reduce_logsumexp(marginal, axis=1) - tf.math.log(batch)
 
   def ceiling(self, batch_size):
     return math.log(batch_size)
@@ -238,19 +292,23 @@ class SMILE(Bound):
   """
 
   name = "smile"
-  all_pairs = True
+  log_partition = True
 
-  def __init__(self, clip: float = 5.0):
+  def __init__(self, clip: float = 5.0, all_pairs: bool = True):
     if not clip > 0:
       raise ValueError(f"clip must be > 0, got {clip}.")
     self.clip = float(clip)
+    self.all_pairs = bool(all_pairs)
 
   @property
   def params(self):
-    return {"clip": self.clip}
+    return {"clip": self.clip, "all_pairs": self.all_pairs}
 
   def value(self, joint, marginal, mask=None):
     return smile_bound(joint, marginal, self.clip, mask)
+
+  def row_terms(self, joint, marginal, mask=None):
+    return joint, row_log_mean_exp(tf.clip_by_value(marginal, -self.clip, self.clip), mask)
 
   def loss(self, joint, marginal, mask=None):
     js = js_bound(joint, marginal, mask)

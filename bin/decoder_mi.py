@@ -11,8 +11,9 @@ the paper's Figure 1 (samples given h, rows = epochs) to TensorBoard and PNGs.
     tfib-decoder-mi --run=runs/classifier_quick --layers=h1,h2,h3,h4 --epochs=all
     tensorboard --logdir runs/classifier_quick/decoder_mi
 
-Each decoder is a job: --job=unconditional first, then --job=<layer>:<epoch> (a job array);
-no --job runs them all. Killed at any point, the same command resumes; finished decoders
+Each decoder is a job: --job=unconditional first, then --job=<layer>:<epoch>; each starts
+from the layer's decoder of the previous epoch, or with --warm_start=unconditional from the
+unconditional one (then the jobs are independent: a job array). No --job runs them all. Killed at any point, the same command resumes; finished decoders
 are not trained again; the summary is rebuilt from what is done.
 """
 import os
@@ -29,6 +30,9 @@ flags.DEFINE_string("run", None, "The tfib-train run directory to decode.")
 flags.DEFINE_list("layers", ["h1", "h2", "h3", "h4"], "Layers (Capture points) to decode.")
 flags.DEFINE_string("epochs", "all", "Saved epochs to decode: 'all' or a list, e.g. 0,1,3.")
 flags.DEFINE_string("job", None, "Run one job: 'unconditional' or '<layer>:<epoch>'.")
+flags.DEFINE_enum("warm_start", "previous_epoch", ["previous_epoch", "unconditional"],
+                  "Start each conditional decoder from the same layer's decoder of the "
+                  "previous epoch (fast), or from the unconditional one (independent jobs).")
 flags.DEFINE_list("estimators", ["decoder"], "decoder, and mine for a second opinion "
                   "(I(X; h+noise) and I(h+noise; Y) of the MINE family on the same h).")
 flags.DEFINE_integer("downsample", 1, "Average-pool the decoded images by this factor.",
@@ -86,7 +90,7 @@ def main(argv):
       dropout_p=FLAGS.dropout_p, conditioning_filters=FLAGS.conditioning_filters,
       batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
       max_steps=FLAGS.max_steps, max_steps_conditional=FLAGS.max_steps_conditional,
-      eval_every=FLAGS.eval_every, patience=FLAGS.patience,
+      eval_every=FLAGS.eval_every, patience=FLAGS.patience, warm_start=FLAGS.warm_start,
       estimators=tuple(FLAGS.estimators), mine_estimator=FLAGS.mine_estimator,
       num_sampled_images=FLAGS.num_sampled_images, samples_per_image=FLAGS.samples_per_image,
       seed=FLAGS.seed)

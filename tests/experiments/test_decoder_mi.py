@@ -190,9 +190,13 @@ def test_a_corrupt_network_is_a_clear_error(tmp_path):
   with open(os.path.join(source, "checkpoints", "epoch_0001.keras"), "r+b") as stream:
     stream.seek(200)
     stream.write(b"garbage" * 20)
-  result = _decoder_mi(source, tmp_path / "decoders", "", "--job=unconditional")
+  result = _decoder_mi(source, tmp_path / "in_order", "", "--job=h4:1")
+  assert result.returncode == 1  # By default it starts from the previous epoch's decoder.
+  assert "Job h4:1 starts from decoder h4:0: run --job=h4:0 first" in result.stderr
+  independent = "--warm_start=unconditional"
+  result = _decoder_mi(source, tmp_path / "decoders", "", "--job=unconditional", independent)
   assert result.returncode == 0, result.stderr[-3000:]
-  result = _decoder_mi(source, tmp_path / "decoders", "", "--job=h4:1")
+  result = _decoder_mi(source, tmp_path / "decoders", "", "--job=h4:1", independent)
   assert result.returncode == 1
   assert "tfib-decoder-mi: error: The network of step 1" in result.stderr
   assert "is corrupt" in result.stderr and "Traceback" not in result.stderr

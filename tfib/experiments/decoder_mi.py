@@ -25,10 +25,13 @@ smaller X' trade resolution for CPU time and say so in the results.
 Jobs and runs
 -------------
 Every decoder is a job and a resumable run (`tfib.runs.Run`) under ``logdir``: the job
-"unconditional" first, then "<layer>:<epoch>" — each conditional decoder starts as the
-unconditional one (`tfib.training.decoder_fit.warm_start`), so jobs are independent once
-that one is done (a job array: ``--job``). A finished job has its ``result.json`` and is not
-trained again. ``summary/`` is derived from the finished jobs, rebuilt whole every time:
+"unconditional" first, then "<layer>:<epoch>". A conditional decoder starts from a trained
+one (`tfib.training.decoder_fit.warm_start`): with ``warm_start="previous_epoch"`` from the
+same layer's decoder of the previous saved epoch (the first epoch: from the unconditional
+one), which saves most of the training; with "unconditional" always from the unconditional
+one, so that the jobs are independent of each other (a job array: ``--job``). Either way
+each decoder's held-out NLL bounds H(X|H). A finished job has its ``result.json`` and is
+not trained again. ``summary/`` is derived from the finished jobs, rebuilt whole every time:
 results.jsonl, TensorBoard (``mi/decoder/<layer>/I_XH``, ``I_HY``, the plane, the sample
 grids ``samples/<layer>``), PNGs. The decoders' training curves (bits/dim) are in each
 job's run.
@@ -37,7 +40,6 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -64,6 +66,7 @@ PROGRAM = "tfib-decoder-mi"
 UNCONDITIONAL = "unconditional"
 RESULT = "result.json"
 ESTIMATORS = ("decoder", "mine")
+WARM_STARTS = ("previous_epoch", "unconditional")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +91,7 @@ class DecoderConfig:
   patience: int = 4
   validation_fraction: float = 0.1
   probe_hidden_units: int = 128
+  warm_start: str = "previous_epoch"  # Or "unconditional": jobs independent of each other.
   estimators: Tuple[str, ...] = ("decoder",)
   mine_estimator: str = "infonce"
   num_sampled_images: int = 4
@@ -150,6 +154,9 @@ class DecoderMI:
     if absent:
       raise ValueError(f"{self.source} has no network saved at epoch "
                        f"{', '.join(map(str, absent))}; saved epochs: {saved or 'none yet'}.")
+    if config.warm_start not in WARM_STARTS:
+      raise ValueError(f"warm_start must be one of {', '.join(WARM_STARTS)}, got "
+                       f"{config.warm_start!r}.")
     for name in config.estimators:
       if name not in ESTIMATORS:
         raise ValueError(f"Unknown estimator {name!r} for the decoder program; choose from "
@@ -216,11 +223,22 @@ class DecoderMI:
     found = _read(os.path.join(self._directory(job), RESULT))
     if found is not None:
       return found
-    if job != UNCONDITIONAL and not self.done(UNCONDITIONAL):
-      raise ValueError(f"Job {job} starts from the unconditional decoder: run --job="
-                       f"{UNCONDITIONAL} first.")
+    source = self._warm_source(job)
+    if source is not None and not self.done(source):
+      raise ValueError(f"Job {job} starts from decoder {source}: run --job={source} first "
+                       "(or use --warm_start=unconditional for independent jobs).")
     self.log(f"decoder {job}: training")
     return self._unconditional() if job == UNCONDITIONAL else self._conditional(job)
+
+  def _warm_source(self, job: str) -> Optional[str]:
+    """The job whose decoder ``job`` starts from (None for the unconditional one)."""
+    if job == UNCONDITIONAL:
+      return None
+    layer, epoch = job.split(":")
+    index = self.config.epochs.index(int(epoch))
+    if self.config.warm_start == "unconditional" or index == 0:
+      return UNCONDITIONAL
+    return f"{layer}:{self.config.epochs[index - 1]}"
 
   def _pixelcnn(self, conditional_shape, job: str = UNCONDITIONAL):
     """A decoder whose initial weights are a function of (seed, job)."""
@@ -271,12 +289,11 @@ class DecoderMI:
     run, trainer, progress, seconds = self._fit(UNCONDITIONAL, self._pixelcnn(None), None)
     bits = self._bits_per_image(trainer, None)
     _save_array(os.path.join(run.path, "test_bits.npy"), bits)
-    with atomic.replacing(os.path.join(run.path, "weights.npz")) as temporary:
-      with open(temporary, "wb") as stream:
-        np.savez(stream, **network_weights(trainer.ema_distribution))
+    self._save_weights(run.path, trainer)
     result = {"job": UNCONDITIONAL, "h_x_bits": float(bits.mean()),
               "h_x_standard_error": float(bits.std(ddof=1) / math.sqrt(len(bits))),
               "bits_per_dim": float(bits.mean() / np.prod(self.image_shape)),
+              "validation_bits_per_dim": progress["best"],
               "steps": progress["step"], "stop_reason": progress["stop_reason"],
               "seconds": seconds, "image_shape": list(self.image_shape)}
     atomic.write_json(os.path.join(run.path, RESULT), result)
@@ -303,8 +320,8 @@ class DecoderMI:
 
     h_shape = tuple(represent(self.images["test"][:1]).shape[1:])
     distribution = self._pixelcnn(h_shape, job)
-    with np.load(os.path.join(self._directory(UNCONDITIONAL), "weights.npz")) as weights:
-      warm_start(distribution, dict(weights))
+    with np.load(os.path.join(self._directory(self._warm_source(job)), "weights.npz")) as w:
+      warm_start(distribution, dict(w))
     run, trainer, progress, seconds = self._fit(job, distribution, condition)
     bits = self._bits_per_image(trainer, condition)
     unconditional = np.load(os.path.join(self._directory(UNCONDITIONAL), "test_bits.npy"))
@@ -314,7 +331,9 @@ class DecoderMI:
               "i_xh_bits": float(difference.mean()),
               "i_xh_standard_error": float(difference.std(ddof=1) / math.sqrt(len(bits))),
               "i_xh_bits_per_dim": float(difference.mean() / dims),
-              "h_x_given_h_bits": float(bits.mean()), "steps": progress["step"],
+              "h_x_given_h_bits": float(bits.mean()),
+              "validation_bits_per_dim": progress["best"], "warm_start": self._warm_source(job),
+              "steps": progress["step"],
               "stop_reason": progress["stop_reason"], "seconds": seconds,
               "h_shape": list(h_shape)}
 
@@ -339,8 +358,16 @@ class DecoderMI:
       result["mine"] = estimate.as_dict()
     shown = self.images["test"][:self.config.num_sampled_images]
     _save_array(os.path.join(run.path, "samples.npy"), self._samples(trainer, represent(shown)))
+    self._save_weights(run.path, trainer)
     atomic.write_json(os.path.join(run.path, RESULT), result)
     return result
+
+  @staticmethod
+  def _save_weights(directory: str, trainer):
+    """The decoder's Polyak weights, for the decoders that start from it."""
+    with atomic.replacing(os.path.join(directory, "weights.npz")) as temporary:
+      with open(temporary, "wb") as stream:
+        np.savez(stream, **network_weights(trainer.ema_distribution))
 
   def _samples(self, trainer, h) -> np.ndarray:
     """[images, samples, H, W, C] levels: samples of the decoder given each image's h."""
@@ -356,59 +383,51 @@ class DecoderMI:
     unconditional = _read(os.path.join(self._directory(UNCONDITIONAL), RESULT))
     results = [r for r in (_read(os.path.join(self._directory(job), RESULT))
                            for job in self.jobs()[1:]) if r is not None]
-    staging = os.path.join(self.logdir, f"{atomic.TEMPORARY_PREFIX}summary")
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
-    records = [self._record(r, unconditional) for r in results] if unconditional else []
-    runs.Journal(os.path.join(staging, "results.jsonl"), step_key="epoch").append(records)
-    writer = tf.summary.create_file_writer(staging)
-    points = []
-    for record in records:
-      layer, epoch = record["layer"], record["epoch"]
-      points += [(f"mi/decoder/{layer}/I_XH", record["i_xt"], epoch),
-                 (f"mi/decoder/{layer}/I_HY", record["i_ty"], epoch),
-                 (f"mi_ci/decoder/{layer}/I_XH_low", record["extras"]["i_xt_ci"][0], epoch),
-                 (f"mi_ci/decoder/{layer}/I_XH_high", record["extras"]["i_xt_ci"][1], epoch),
-                 (f"probe/{layer}/I_HY_linear", record["extras"]["i_hy_linear_bits"], epoch),
-                 (f"mi_ceiling/decoder/I_XH", record["log2_n"], epoch),
-                 (f"mi_ceiling/decoder/I_HY", record["h_y"], epoch)]
-      if "mine" in record["extras"]:
-        mine = record["extras"]["mine"]
-        label = mine["estimator"]
-        points += [(f"{'mi_failed' if mine['failed'] else 'mi'}/{label}/{layer}/I_XT",
-                    mine["i_xt"], epoch)]
-        if mine["i_ty"] is not None:
-          points.append((f"{'mi_failed' if mine['failed'] else 'mi'}/{label}/{layer}/I_TY",
-                         mine["i_ty"], epoch))
-    tensorboard.write_scalars(writer, points)
-    pngs = {}
-    if records:
-      png = plotting.information_plane(
-          records, title=f"decoders on {os.path.basename(self.source)} ({self.mode})",
-          axes=("I(X;H)", "I(H;Y)"), ceilings=("H(X)", "H(Y)"))
-      pngs["plane"] = "infoplane_decoder.png"
-      atomic.write_bytes(os.path.join(staging, pngs["plane"]), png)
-      tensorboard.write_png(writer, "infoplane/decoder", png,
-                            step=max(r["epoch"] for r in records))
-    for layer in self.config.layers:
-      grid = self._grid(layer)
-      if grid is not None:
-        pngs[layer] = f"samples_{layer}.png"
-        png = tf.io.encode_png(grid).numpy()
-        atomic.write_bytes(os.path.join(staging, pngs[layer]), png)
-        tensorboard.write_png(writer, f"samples/{layer}", png, step=max(self.config.epochs),
-                              description="per held-out image: the image, then per epoch a "
-                                          "row of samples from that epoch's decoder")
-    writer.close()
-    summary = {"source": self.source, "unconditional": unconditional, "decoders": results,
-               "pending": [job for job in self.jobs() if not self.done(job)], "pngs": pngs}
-    atomic.write_json(os.path.join(staging, "summary.json"), summary)
-    target = os.path.join(self.logdir, "summary")
-    old = os.path.join(self.logdir, f"{atomic.TEMPORARY_PREFIX}summary-old")
-    if os.path.exists(target):
-      os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
+    with atomic.rebuilt_directory(os.path.join(self.logdir, "summary")) as staging:
+      records = [self._record(r, unconditional) for r in results] if unconditional else []
+      runs.Journal(os.path.join(staging, "results.jsonl"), step_key="epoch").append(records)
+      writer = tf.summary.create_file_writer(staging)
+      points = []
+      for record in records:
+        layer, epoch = record["layer"], record["epoch"]
+        points += [(f"mi/decoder/{layer}/I_XH", record["i_xt"], epoch),
+                   (f"mi/decoder/{layer}/I_HY", record["i_ty"], epoch),
+                   (f"mi_ci/decoder/{layer}/I_XH_low", record["extras"]["i_xt_ci"][0], epoch),
+                   (f"mi_ci/decoder/{layer}/I_XH_high", record["extras"]["i_xt_ci"][1], epoch),
+                   (f"probe/{layer}/I_HY_linear", record["extras"]["i_hy_linear_bits"], epoch),
+                   ("mi_ceiling/decoder/I_XH", record["log2_n"], epoch),
+                   ("mi_ceiling/decoder/I_HY", record["h_y"], epoch)]
+        if "mine" in record["extras"]:
+          mine = record["extras"]["mine"]
+          label = mine["estimator"]
+          points += [(f"{'mi_failed' if mine['failed'] else 'mi'}/{label}/{layer}/I_XT",
+                      mine["i_xt"], epoch)]
+          if mine["i_ty"] is not None:
+            points.append((f"{'mi_failed' if mine['failed'] else 'mi'}/{label}/{layer}/I_TY",
+                           mine["i_ty"], epoch))
+      tensorboard.write_scalars(writer, points)
+      pngs = {}
+      if records:
+        png = plotting.information_plane(
+            records, title=f"decoders on {os.path.basename(self.source)} ({self.mode})",
+            axes=("I(X;H)", "I(H;Y)"), ceilings=("H(X)", "H(Y)"))
+        pngs["plane"] = "infoplane_decoder.png"
+        atomic.write_bytes(os.path.join(staging, pngs["plane"]), png)
+        tensorboard.write_png(writer, "infoplane/decoder", png,
+                              step=max(r["epoch"] for r in records))
+      for layer in self.config.layers:
+        grid = self._grid(layer)
+        if grid is not None:
+          pngs[layer] = f"samples_{layer}.png"
+          png = tf.io.encode_png(grid).numpy()
+          atomic.write_bytes(os.path.join(staging, pngs[layer]), png)
+          tensorboard.write_png(writer, f"samples/{layer}", png, step=max(self.config.epochs),
+                                description="per held-out image: the image, then per epoch a "
+                                            "row of samples from that epoch's decoder")
+      writer.close()
+      summary = {"source": self.source, "unconditional": unconditional, "decoders": results,
+                 "pending": [job for job in self.jobs() if not self.done(job)], "pngs": pngs}
+      atomic.write_json(os.path.join(staging, "summary.json"), summary)
     return summary
 
   def _record(self, result: Dict, unconditional: Dict) -> Dict:

@@ -32,7 +32,6 @@ import dataclasses
 import itertools
 import json
 import os
-import shutil
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -237,26 +236,18 @@ def write_summary(sweep: SweepConfig, logdir: str, repeats: int) -> Dict:
   points = {point_name(p): (p, _summarise_point(os.path.join(logdir, point_name(p)), seeds))
             for p in sweep.points()}
   done = {name: summary for name, (_, summary) in points.items() if summary}
-  staging = os.path.join(logdir, f"{atomic.TEMPORARY_PREFIX}summary")
-  shutil.rmtree(staging, ignore_errors=True)
-  os.makedirs(staging)
-  summary = {"grid": sweep.grid, "points": {name: dict(summary, parameters=points[name][0])
-                                            for name, summary in done.items()},
-             "pending": [name for name in points if name not in done]}
-  atomic.write_json(os.path.join(staging, "summary.json"), summary)
-  for name, point_summary in done.items():
-    _write_session(os.path.join(staging, name), points[name][0], point_summary)
-  figures = tf.summary.create_file_writer(staging)
-  for parameter, png in _figures(sweep, done, points).items():
-    atomic.write_bytes(os.path.join(staging, f"sweep_{parameter}.png"), png)
-    tensorboard.write_png(figures, f"sweep/{parameter}", png, step=0)
-  figures.close()
-  target = os.path.join(logdir, "summary")
-  old = os.path.join(logdir, f"{atomic.TEMPORARY_PREFIX}summary-old")
-  if os.path.exists(target):
-    os.replace(target, old)
-  os.replace(staging, target)
-  shutil.rmtree(old, ignore_errors=True)
+  with atomic.rebuilt_directory(os.path.join(logdir, "summary")) as staging:
+    summary = {"grid": sweep.grid, "points": {name: dict(summary, parameters=points[name][0])
+                                              for name, summary in done.items()},
+               "pending": [name for name in points if name not in done]}
+    atomic.write_json(os.path.join(staging, "summary.json"), summary)
+    for name, point_summary in done.items():
+      _write_session(os.path.join(staging, name), points[name][0], point_summary)
+    figures = tf.summary.create_file_writer(staging)
+    for parameter, png in _figures(sweep, done, points).items():
+      atomic.write_bytes(os.path.join(staging, f"sweep_{parameter}.png"), png)
+      tensorboard.write_png(figures, f"sweep/{parameter}", png, step=0)
+    figures.close()
   return summary
 
 

@@ -12,8 +12,8 @@ import os
 import shutil
 from typing import Iterator
 
-__all__ = ["TEMPORARY_PREFIX", "fsync_directory", "remove_temporaries", "replacing",
-           "write_bytes", "write_json", "write_text"]
+__all__ = ["TEMPORARY_PREFIX", "fsync_directory", "rebuilt_directory", "remove_temporaries",
+           "replacing", "write_bytes", "write_json", "write_text"]
 
 TEMPORARY_PREFIX = ".tmp-"
 
@@ -74,6 +74,24 @@ def write_text(path: str, text: str):
 def write_json(path: str, value):
   """Replaces ``path`` with ``value`` as indented JSON (NaN and Inf are refused)."""
   write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
+
+
+@contextlib.contextmanager
+def rebuilt_directory(path: str) -> Iterator[str]:
+  """Rebuilds the directory ``path`` whole: yields an empty staging directory beside it and,
+  when the block ends, puts it in place of ``path`` (readers see the old directory or the
+  new one, never a mix; a kill leaves a temporary that `remove_temporaries` deletes)."""
+  parent, name = os.path.split(os.path.abspath(path))
+  staging = os.path.join(parent, f"{TEMPORARY_PREFIX}{name}")
+  old = os.path.join(parent, f"{TEMPORARY_PREFIX}{name}-old")
+  shutil.rmtree(staging, ignore_errors=True)
+  os.makedirs(staging)
+  yield staging
+  if os.path.exists(path):
+    os.replace(path, old)
+  os.replace(staging, path)
+  shutil.rmtree(old, ignore_errors=True)
+  fsync_directory(parent)
 
 
 def remove_temporaries(directory: str):

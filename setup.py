@@ -71,6 +71,7 @@ setuptools.setup(
         "console_scripts": [
             "tfib-decoder-mi=tfib.bin.decoder_mi:run",
             "tfib-infoplane=tfib.bin.infoplane:run",
+            "tfib-layerwise=tfib.bin.layerwise:run",
             "tfib-mine=tfib.bin.mine:run",
             "tfib-sweep=tfib.bin.sweep:run",
             "tfib-train=tfib.bin.train:run",

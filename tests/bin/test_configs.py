@@ -14,7 +14,7 @@ from tfib.models import presets
 CONFIGS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "configs",
                                         "*.cfg")))
 PROGRAMS = {"train_": "tfib.bin.train", "mine_": "tfib.bin.mine", "li_liu_": "tfib.bin.sweep",
-            "decoder_mi_": "tfib.bin.decoder_mi"}
+            "decoder_mi_": "tfib.bin.decoder_mi", "elad_": "tfib.bin.layerwise"}
 
 
 def _program(path):

@@ -15,6 +15,9 @@ PROGRAMS = {
     "tfib-sweep": ("Li & Liu's CNN sweeps", ["--grid", "--width", "--job", "--logdir"]),
     "tfib-decoder-mi": ("what information does a ResNet compress?", ["--run", "--layers",
                                                                      "--job", "--levels"]),
+    "tfib-layerwise": ("layer-by-layer training with the IB Lagrangian", ["--beta", "--layers",
+                                                                          "--noise_std",
+                                                                          "--logdir"]),
 }
 
 

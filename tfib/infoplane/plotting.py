@@ -174,3 +174,62 @@ def sweep_figure(parameter: str, points) -> bytes:
   figure.savefig(buffer, format="png")
   plt.close(figure)
   return buffer.getvalue()
+
+
+def beta_sweep_figure(summary: Dict) -> bytes:
+  """tfib-layerwise's figure (`tfib.experiments.layerwise`): left, the test accuracy of the
+  layer-wise networks against β with the end-to-end network's as a line; right, the β
+  sweep's information planes, one path through the layers per β (end to end dashed), with
+  the ceilings log2 N and H(Y). Returns PNG bytes."""
+  figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
+  baseline = summary["end_to_end"]
+  sweep = list(summary["layerwise"].values())
+  done = [r for r in sweep if r["test_accuracy"] is not None]
+  positions = {r["beta"]: index for index, r in enumerate(sweep)}
+  if done:
+    left.plot([positions[r["beta"]] for r in done], [100 * r["test_accuracy"] for r in done],
+              marker="o", color="C0", label="layer-wise (IB Lagrangian)")
+  if baseline["test_accuracy"] is not None:
+    left.axhline(100 * baseline["test_accuracy"], color="C3", linestyle="--",
+                 label=f"end to end (cross-entropy) {100 * baseline['test_accuracy']:.2f}%")
+  for result in sweep:
+    if result["test_accuracy"] is None:
+      left.annotate(result["status"], (positions[result["beta"]], left.get_ylim()[0]),
+                    fontsize=7, color="0.4", ha="center", va="bottom")
+  left.set_xticks(list(positions.values()), [f"{b:g}" for b in positions])
+  left.set_xlabel("β")
+  left.set_ylabel("test accuracy [%]")
+  left.legend(fontsize=8, frameon=False, loc="lower left")
+  colors = plt.get_cmap("viridis")
+  regimes = [(f"β = {r['beta']:g}", r, colors(i / max(1, len(sweep) - 1)), "-")
+             for i, r in enumerate(sweep)] + [("end to end", baseline, "C3", "--")]
+  ceilings = None
+  for label, result, color, style in regimes:
+    layers = result["layers"]
+    if not layers:
+      continue
+    ceilings = (layers[0]["log2_n"], layers[0]["h_y"])
+    x = [p["i_xt"] for p in layers]
+    y = [p["i_ty"] for p in layers]
+    right.plot(x, y, style, color=color, marker="o", markersize=4, linewidth=1.2, label=label)
+    for index, (px, py) in enumerate(zip(x, y)):
+      right.annotate(str(index + 1), (px, py), fontsize=6, xytext=(3, 3),
+                     textcoords="offset points", color=color)
+  if ceilings is not None:
+    right.axvline(ceilings[0], color="0.3", linestyle="--", linewidth=1,
+                  label=f"log2 N = {ceilings[0]:.2f}")
+    if ceilings[1] is not None:
+      right.axhline(ceilings[1], color="0.3", linestyle=":", linewidth=1,
+                    label=f"H(Y) = {ceilings[1]:.3f}")
+    right.set_xlim(0, 1.05 * max(ceilings[0], right.get_xlim()[1]))
+    right.set_ylim(0, 1.08 * max(ceilings[1] or 0.0, right.get_ylim()[1]))
+  right.set_xlabel("I(X;T_σ) [bits] (KDE upper bound)")
+  right.set_ylabel("I(T_σ;Y) [bits] (KDE)")
+  right.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))
+  figure.suptitle(f"Layer-wise IB training against end to end (σ = "
+                  f"{summary['noise_std']:g}; numbers: layers)", fontsize=10)
+  figure.tight_layout(rect=(0, 0, 1, 0.95))
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format="png")
+  plt.close(figure)
+  return buffer.getvalue()

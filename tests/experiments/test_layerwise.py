@@ -78,7 +78,8 @@ def test_the_run_reports_both_accuracies_per_layer_mi_and_times(whole):
   curves = _events(logdir / "beta_0.01")  # The objective's terms, per layer and epoch.
   for term in ("loss", "I_TY_bound", "I_XT_lower", "I_XT_upper"):
     assert [step for step, _ in curves[f"layerwise/layer_2/{term}"]] == [5, 6, 7, 8]
-  assert [step for step, _ in curves["mi/kde/layer_1/I_XT"]] == [4]
+  assert [step for step, _ in curves["mi/kde/layer_1/I_XT"]] == [4]  # Its layer's last epoch.
+  assert [step for step, _ in curves["mi_ceiling/kde/I_XT"]] == [4, 8]
   shown = _events(logdir / "summary")
   assert [p for _, p in shown["layerwise/comparison"]] == ["text"]
   assert [p for _, p in shown["layerwise/figure"]] == ["images"]

@@ -17,7 +17,8 @@ import tensorflow as tf
 from tfib.estimators import ib_terms, kde
 from tfib.runs.run import Run
 from tfib.training import layerwise_ib
-from tfib.training.layerwise_ib import Diverged, LayerwiseConfig, Network
+from tfib.models.layer_stack import LayerStack
+from tfib.training.layerwise_ib import Diverged, LayerwiseConfig
 
 
 def _numpy_bounds(noisy, means, sigma):
@@ -80,13 +81,13 @@ def _sign_task(num, seed):
 def _train(tmp_path, beta, **config):
   x, y = _sign_task(2000, 0)
   x_test, y_test = _sign_task(1000, 1)
-  network = Network(LayerwiseConfig(**{**dict(layers=("dense4",), noise_std=0.5, epochs=30,
-                                               batch_size=100, learning_rate=1e-2),
-                                       **config}), (8,), 2)
+  settings = LayerwiseConfig(**{**dict(layers=("dense4",), noise_std=0.5, epochs=30,
+                                       batch_size=100, learning_rate=1e-2), **config})
+  network = settings.network((8,), 2)
   run = Run(tmp_path / f"beta_{beta}", "test")
-  layerwise_ib.train_layerwise(network, x, y, beta, run, lambda index, step: {})
+  layerwise_ib.train_layerwise(settings, network, x, y, beta, run, lambda index, step: {})
   t = network.outputs(x_test)[-1]
-  measured = kde.KDE(noise_variance=network.config.noise_std ** 2).estimate(t, y_test)
+  measured = kde.KDE(noise_variance=settings.noise_std ** 2).estimate(t, y_test)
   accuracy = float((network.predict(x_test) == y_test).mean())
   return measured, accuracy
 
@@ -117,28 +118,33 @@ def test_bad_settings_are_refused_with_what_is_wrong(tmp_path):
   with pytest.raises(ValueError, match="batch_size must be at least 2"):
     LayerwiseConfig(batch_size=1)
   with pytest.raises(ValueError, match=r"needs images \[H, W, C\]"):
-    Network(LayerwiseConfig(layers=("conv4",)), (8,), 2)
-  network = Network(LayerwiseConfig(layers=("dense4",), batch_size=10), (8,), 2)
+    LayerStack(["conv4"], (8,), 2)
+  settings = LayerwiseConfig(layers=("dense4",), batch_size=10)
+  network = settings.network((8,), 2)
   x, y = _sign_task(50, 0)
+
+  def train(x, y, beta, name):
+    layerwise_ib.train_layerwise(settings, network, x, y, beta, Run(tmp_path / name, "test"),
+                                 None)
   with pytest.raises(ValueError, match="beta must be >= 0"):
-    layerwise_ib.train_layerwise(network, x, y, -0.1, Run(tmp_path / "a", "test"), None)
+    train(x, y, -0.1, "a")
   x[3, 2] = np.nan
   with pytest.raises(ValueError, match="NaN or Inf"):
-    layerwise_ib.train_layerwise(network, x, y, 0.0, Run(tmp_path / "b", "test"), None)
+    train(x, y, 0.0, "b")
   with pytest.raises(ValueError, match="No training examples"):
-    layerwise_ib.train_layerwise(network, x[:0], y[:0], 0.0, Run(tmp_path / "c", "test"),
-                                 None)
+    train(x[:0], y[:0], 0.0, "c")
   with pytest.raises(ValueError, match="50 training inputs but 49 labels"):
-    layerwise_ib.train_layerwise(network, x, y[:49], 0.0, Run(tmp_path / "d", "test"), None)
+    train(x, y[:49], 0.0, "d")
 
 
 def test_a_diverging_layer_stops_with_the_reason(tmp_path):
   x, y = _sign_task(400, 0)
-  network = Network(LayerwiseConfig(layers=("dense4", "dense4"), epochs=2, batch_size=50,
-                                    learning_rate=1e30), (8,), 2)
+  settings = LayerwiseConfig(layers=("dense4", "dense4"), epochs=2, batch_size=50,
+                             learning_rate=1e30)
   done = []
   with pytest.raises(Diverged, match=r"layer 1, epoch 1: the loss is not finite .* Lower "
                                      "the learning rate or beta"):
-    layerwise_ib.train_layerwise(network, x, y, 0.01, Run(tmp_path / "run", "test"),
+    layerwise_ib.train_layerwise(settings, settings.network((8,), 2), x, y, 0.01,
+                                 Run(tmp_path / "run", "test"),
                                  lambda index, step: done.append(index) or {})
   assert done == []  # No layer was finished, none is reported as such.

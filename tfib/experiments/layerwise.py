@@ -43,7 +43,8 @@ from tfib.infoplane import plotting
 from tfib.runs import atomic, tensorboard
 from tfib.runs.run import Run
 from tfib.training import input_pipeline
-from tfib.training.layerwise_ib import (Diverged, LayerwiseConfig, Network, train_end_to_end,
+from tfib.models.layer_stack import LayerStack
+from tfib.training.layerwise_ib import (Diverged, LayerwiseConfig, train_end_to_end,
                                         train_layerwise)
 
 __all__ = ["ExperimentConfig", "beta_name", "load_data", "run"]
@@ -97,9 +98,11 @@ def load_data(config: ExperimentConfig, data_dir: Optional[str] = None) -> Data:
           catalog.to_float(data.eval_images), data.eval_labels, data.facts())
 
 
-def _measure(network: Network, x, y, upto: int, samples: int) -> List[Dict]:
-  """KDE bounds (bits) of layers 1..upto on the first ``samples`` held-out inputs."""
-  estimator = kde.KDE(noise_variance=network.config.noise_std ** 2)
+def _measure(network: LayerStack, noise_std: float, x, y, upto: int, samples: int
+             ) -> List[Dict]:
+  """KDE bounds (bits) at σ² = ``noise_std``² of layers 1..upto on the first ``samples``
+  held-out inputs."""
+  estimator = kde.KDE(noise_variance=noise_std ** 2)
   x, y = x[:samples], y[:samples]
   found = []
   for index, t in enumerate(network.outputs(x, upto)):
@@ -110,9 +113,8 @@ def _measure(network: Network, x, y, upto: int, samples: int) -> List[Dict]:
   return found
 
 
-def _head_accuracy(network: Network, index: int, x, y) -> float:
-  t = network.outputs(x, index + 1)[-1]
-  logits = network.heads[index](t).numpy()
+def _head_accuracy(network: LayerStack, index: int, x, y) -> float:
+  logits = network.head_logits(index, network.outputs(x, index + 1)[-1])
   return float((logits.argmax(axis=1) == y).mean())
 
 
@@ -142,15 +144,15 @@ def _end_to_end(config, data, logdir, run_options, log) -> Dict:
   if found is not None:
     return found
   x, y, x_test, y_test, facts = data
-  network = Network(config.network, x.shape[1:], facts["num_classes"])
+  network = config.network.network(x.shape[1:], facts["num_classes"])
   run = _subrun(logdir, END_TO_END, config, facts, run_options)
   log("end to end (cross-entropy): training")
 
   def on_done(step):
-    return {"layers": _measure(network, x_test, y_test, len(network.layers),
-                               config.measure_samples)}
+    return {"layers": _measure(network, config.network.noise_std, x_test, y_test,
+                               len(network.layers), config.measure_samples)}
   try:
-    seconds = train_end_to_end(network, x, y, run, on_done)
+    seconds = train_end_to_end(config.network, network, x, y, run, on_done)
   except Diverged as error:
     return _finish(run, {"status": "diverged", "reason": str(error), "test_accuracy": None,
                          "layers": [], "train_seconds": None})
@@ -166,22 +168,25 @@ def _layerwise(config, data, beta, logdir, run_options, log) -> Dict:
   if found is not None:
     return found
   x, y, x_test, y_test, facts = data
-  network = Network(config.network, x.shape[1:], facts["num_classes"])
+  network = config.network.network(x.shape[1:], facts["num_classes"])
   run = _subrun(logdir, name, config, facts, run_options, beta)
   log(f"layer-wise, beta = {beta:g}: training")
   writer = {}
 
   def on_layer_done(index, step):
-    measured = _measure(network, x_test, y_test, index + 1, config.measure_samples)[-1]
+    measured = _measure(network, config.network.noise_std, x_test, y_test, index + 1,
+                        config.measure_samples)[-1]
     measured["head_accuracy"] = _head_accuracy(network, index, x_test, y_test)
     writer.setdefault("events", run.writer())
     tensorboard.write_scalars(writer["events"], [
         (f"mi/kde/{measured['layer']}/I_XT", measured["i_xt"], step),
-        (f"mi/kde/{measured['layer']}/I_TY", measured["i_ty"], step)])
+        (f"mi/kde/{measured['layer']}/I_TY", measured["i_ty"], step),
+        ("mi_ceiling/kde/I_XT", measured["log2_n"], step),
+        ("mi_ceiling/kde/I_TY", measured["h_y"], step)])
     return measured
 
   try:
-    seconds = train_layerwise(network, x, y, beta, run, on_layer_done)
+    seconds = train_layerwise(config.network, network, x, y, beta, run, on_layer_done)
   except Diverged as error:
     layers = [r for r in run.journal("layers.jsonl").records()]
     return _finish(run, {"status": "diverged", "reason": str(error), "beta": beta,

@@ -1,12 +1,13 @@
 """Layer-by-layer training with the IB Lagrangian (Elad et al. 2019), and its end-to-end
 cross-entropy baseline, as resumable runs.
 
-A network is a stack of layers (`LayerwiseConfig.layers`, e.g. "dense512,dense256" or
-"conv32,conv64,dense256"), each with a softmax head. **Layer-wise**, layer l is trained alone
-— its input T_{l−1} the frozen output of the layers below, computed afresh from them — for
-``epochs`` epochs on
+A network is a `tfib.models.layer_stack.LayerStack` (`LayerwiseConfig.layers`, e.g.
+"dense512,dense256" or "conv32,conv64,dense256"), each layer with a softmax head.
+**Layer-wise**, layer l is trained alone — its input T_{l−1} the frozen output of the
+layers below, computed afresh from them — for ``epochs`` epochs on
 
-    loss = −[H(Y) − CE(head_l(T_σ), Y)] + β · upper(I(T_{l−1}; T_σ)),   T_σ = g_l(T_{l−1}) + σε,
+    loss = −[H(Y) − CE(head_l(T_σ), Y)] + β · upper(I(T_{l−1}; T_σ)),
+    T_σ = g_l(T_{l−1}) + σε,
 
 the bounds of `tfib.estimators.ib_terms`: the relevance term through the layer's head, the
 compression term through the Gaussian channel whose critic is the layer map itself, so one
@@ -27,9 +28,8 @@ stops the training there (`Diverged`), keeping the layers finished before.
 """
 import dataclasses
 import math
-import re
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Tuple
 
 import keras
 import numpy as np
@@ -37,17 +37,14 @@ import tensorflow as tf
 
 from tfib.data import epoch_order
 from tfib.estimators import ib_terms
-from tfib.runs import crash_points
+from tfib.models.layer_stack import LayerStack, parse_layers
+from tfib.runs import crash_points, tensorboard
 from tfib.runs.progress import Progress
 from tfib.runs.run import Run
-from tfib.runs import tensorboard
 
-__all__ = ["Diverged", "LayerwiseConfig", "Network", "parse_layers", "train_end_to_end",
-           "train_layerwise"]
+__all__ = ["Diverged", "LayerwiseConfig", "train_end_to_end", "train_layerwise"]
 
 _LN2 = math.log(2.0)
-_LAYER = re.compile(r"^(dense|conv)([1-9][0-9]*)$")
-_EVAL_BATCH = 2048
 
 
 class Diverged(RuntimeError):
@@ -85,81 +82,9 @@ class LayerwiseConfig:
   def as_dict(self):
     return dataclasses.asdict(self)
 
-
-def parse_layers(specs: Sequence[str]) -> List[Tuple[str, int]]:
-  """("dense512", "conv32") → [("dense", 512), ("conv", 32)]; a bad spec is refused."""
-  if isinstance(specs, str) or not specs:
-    raise ValueError(f"layers must be a non-empty list such as ['dense512', 'dense256'], "
-                     f"got {specs!r}.")
-  parsed = []
-  for spec in specs:
-    match = _LAYER.match(str(spec).strip())
-    if not match:
-      raise ValueError(f"Bad layer {spec!r}: write dense<units> or conv<filters> (a 3x3 "
-                       "convolution of stride 2), e.g. dense512 or conv32.")
-    parsed.append((match.group(1), int(match.group(2))))
-  kinds = "".join("c" if kind == "conv" else "d" for kind, _ in parsed)
-  if "dc" in kinds:
-    raise ValueError(f"Convolutions must come before dense layers: {list(specs)}.")
-  return parsed
-
-
-class Network:
-  """The layers g_1..g_L and a softmax head per layer, built for ``input_shape``."""
-
-  def __init__(self, config: LayerwiseConfig, input_shape, num_classes: int):
-    self.config = config
-    self.layers: List[keras.Sequential] = []
-    self.heads: List[keras.Sequential] = []
-    shape = tuple(input_shape)
-    for index, (kind, size) in enumerate(parse_layers(config.layers)):
-      init = keras.initializers.GlorotUniform(seed=config.seed * 1000 + 2 * index)
-      head_init = keras.initializers.GlorotUniform(seed=config.seed * 1000 + 2 * index + 1)
-      if kind == "conv":
-        if len(shape) != 3:
-          raise ValueError(f"Layer {index + 1} ({kind}{size}) needs images [H, W, C]; its "
-                           f"input has shape {shape}.")
-        body = [keras.layers.Conv2D(size, 3, strides=2, padding="same",
-                                    activation=config.activation, kernel_initializer=init)]
-      else:
-        body = ([keras.layers.Flatten()] if len(shape) > 1 else []) + [
-            keras.layers.Dense(size, activation=config.activation, kernel_initializer=init)]
-      layer = keras.Sequential([keras.Input(shape)] + body, name=f"layer_{index + 1}")
-      shape = tuple(layer.output_shape[1:])
-      head = keras.Sequential([keras.Input(shape)] + (
-          [keras.layers.Flatten()] if len(shape) > 1 else []) + [
-              keras.layers.Dense(num_classes, kernel_initializer=head_init)],
-          name=f"head_{index + 1}")
-      self.layers.append(layer)
-      self.heads.append(head)
-    self.num_classes = int(num_classes)
-
-  @property
-  def names(self) -> List[str]:
-    return [f"layer_{i + 1}" for i in range(len(self.layers))]
-
-  def outputs(self, x, upto: Optional[int] = None) -> List[np.ndarray]:
-    """The clean outputs T_1..T_upto (all layers by default) of inputs ``x``."""
-    upto = len(self.layers) if upto is None else upto
-    found = [[] for _ in range(upto)]
-    for start in range(0, len(x), _EVAL_BATCH):
-      t = tf.convert_to_tensor(x[start:start + _EVAL_BATCH])
-      for index in range(upto):
-        t = self.layers[index](t, training=False)
-        found[index].append(t.numpy())
-    return [np.concatenate(parts) if parts else np.zeros((0,)) for parts in found]
-
-  def predict(self, x) -> np.ndarray:
-    """Class predictions: argmax of the last head on the clean last output."""
-    last = self.outputs(x)[-1]
-    logits = np.concatenate([self.heads[-1](last[s:s + _EVAL_BATCH]).numpy()
-                             for s in range(0, len(last), _EVAL_BATCH)])
-    return logits.argmax(axis=1)
-
-  def trackables(self) -> Dict[str, object]:
-    named = {name: layer for name, layer in zip(self.names, self.layers)}
-    named.update({f"head_{i + 1}": head for i, head in enumerate(self.heads)})
-    return named
+  def network(self, input_shape, num_classes: int) -> LayerStack:
+    """The network these settings describe, for inputs of ``input_shape``."""
+    return LayerStack(self.layers, input_shape, num_classes, self.activation, self.seed)
 
 
 def _flat(t):
@@ -195,7 +120,7 @@ def _check_data(x, y, batch_size):
     raise ValueError("The training inputs hold NaN or Inf values.")
 
 
-def train_layerwise(network: Network, x, y, beta: float, run: Run,
+def train_layerwise(config: LayerwiseConfig, network: LayerStack, x, y, beta: float, run: Run,
                     on_layer_done: Callable[[int, int], Dict]) -> float:
   """Trains ``network`` layer by layer on the IB Lagrangian with multiplier ``beta``.
 
@@ -203,7 +128,7 @@ def train_layerwise(network: Network, x, y, beta: float, run: Run,
   for the run's ``layers.jsonl``. Returns the training seconds (summed over resumes).
   Raises `Diverged` (after committing what was finished) on a non-finite loss.
   """
-  c = network.config
+  c = config
   if not (beta >= 0 and math.isfinite(beta)):
     raise ValueError(f"beta must be >= 0 and finite, got {beta}.")
   _check_data(x, y, c.batch_size)
@@ -280,12 +205,12 @@ def train_layerwise(network: Network, x, y, beta: float, run: Run,
   return seconds
 
 
-def train_end_to_end(network: Network, x, y, run: Run, on_done: Callable[[int], Dict]
-                     ) -> float:
+def train_end_to_end(config: LayerwiseConfig, network: LayerStack, x, y, run: Run,
+                     on_done: Callable[[int], Dict]) -> float:
   """Trains all layers and the last head of ``network`` together on cross-entropy (the
   baseline), for ``epochs`` epochs; ``on_done(step)`` gives the final record of the run's
   ``layers.jsonl``. Returns the training seconds (summed over resumes)."""
-  c = network.config
+  c = config
   _check_data(x, y, c.batch_size)
   variables = [v for layer in network.layers for v in layer.trainable_variables]
   variables += network.heads[-1].trainable_variables

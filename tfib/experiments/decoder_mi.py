@@ -302,7 +302,8 @@ class DecoderMI:
   def _representation(self, layer: str, epoch: int):
     """The layer of the network at ``epoch``, as a function of uint8 images."""
     network = activation_model(tfib.training.load_checkpoint(self.source, epoch), [layer])
-    forward = tf.function(lambda x: network(x, training=False))
+    # Batches of several sizes (a last partial batch, single images): one relaxed trace.
+    forward = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
 
     def represent(images):
       return np.concatenate([forward(data.to_float(images[i:i + 256])).numpy()

@@ -118,3 +118,17 @@ def test_a_finished_run_is_kept_a_sweep_grows_and_another_setting_is_refused(who
   assert "Traceback" not in refused.stderr
   bad = _layerwise(tmp_path / "bad", "--beta=0,-1")
   assert bad.returncode == 1 and "beta must be >= 0" in bad.stderr
+
+
+def test_the_table_says_when_i_xt_is_pinned_at_log2_n():
+  from tfib.experiments.layerwise import comparison_table  # pylint: disable=g-import-not-at-top
+  log2_n = 9.965784284662087  # 1,000 held-out inputs.
+  layers = [{"layer": "layer_1", "i_xt": log2_n - 0.004, "log2_n": log2_n, "i_ty": 3.2},
+            {"layer": "layer_2", "i_xt": 7.93, "log2_n": log2_n, "i_ty": 3.1}]
+  regime = {"status": "done", "test_accuracy": 0.95, "train_seconds": 3.0, "layers": layers}
+  table = comparison_table({"end_to_end": regime,
+                            "layerwise": {"beta_0.01": dict(regime, beta=0.01)}})
+  pinned = [row for row in table.splitlines() if "layer_1" in row]
+  free = [row for row in table.splitlines() if "layer_2" in row]
+  assert len(pinned) == 2 and all("at log2 N = 9.966" in row for row in pinned)
+  assert len(free) == 2 and not any("log2 N" in row for row in free)

@@ -250,7 +250,8 @@ def _cell(value, digits=3):
 
 
 def comparison_table(summary: Dict) -> str:
-  """The comparison as a Markdown table: one row per regime, then its layers."""
+  """The comparison as a Markdown table: one row per regime, then its layers; an I(X;T_σ)
+  pinned at its ceiling log2 N (`plotting.at_ceiling`) says so beside the number."""
   rows = ["| training | test accuracy | seconds | layer | I(X;T_σ) [bits] | I(T_σ;Y) [bits] |",
           "|---|---|---|---|---|---|"]
   regimes = [("end to end (cross-entropy)", summary["end_to_end"])] + [
@@ -261,7 +262,10 @@ def comparison_table(summary: Dict) -> str:
     seconds = _cell(result["train_seconds"], 1)
     layers = result["layers"] or [{"layer": "—", "i_xt": None, "i_ty": None}]
     for index, layer in enumerate(layers):
+      i_xt = _cell(layer["i_xt"])
+      if layer["i_xt"] is not None and plotting.at_ceiling(layer):
+        i_xt += f" (at log2 N = {layer['log2_n']:.3f}: cannot show compression)"
       rows.append(f"| {head if index == 0 else ''} | {accuracy if index == 0 else ''} | "
                   f"{seconds if index == 0 else ''} | {layer['layer']} | "
-                  f"{_cell(layer['i_xt'])} | {_cell(layer['i_ty'])} |")
+                  f"{i_xt} | {_cell(layer['i_ty'])} |")
   return "\n".join(rows)

@@ -36,11 +36,12 @@ def _gaussian_mi_by_entropies(covariance, dim_x):
           entropy(covariance))
 
 
-def _rotate_first_plane(values, angle):
+def _rotate_plane(values, angle, first=0):
   out = values.copy()
   cos, sin = np.cos(angle), np.sin(angle)
-  out[:, 0] = cos * values[:, 0] - sin * values[:, 1]
-  out[:, 1] = sin * values[:, 0] + cos * values[:, 1]
+  a, b = values[:, first], values[:, first + 1]
+  out[:, first] = cos * a - sin * b
+  out[:, first + 1] = sin * a + cos * b
   return out
 
 
@@ -150,8 +151,11 @@ def _wiggly_inverse(values, amplitude=0.4, frequency=2.0):
   return 0.5 * (low + high)
 
 
-def _spiral_inverse(values, speed=1.0 / 3.0):
-  return _rotate_first_plane(values, -speed * np.sum(values * values, axis=1))
+def _spiral_inverse(first):
+  """Czyż et al.'s published spiral, undone: w ↦ R(−‖w‖² / d) w in the plane (first,
+  first + 1) (X: coordinates 0 and 1; Y of 3 or more coordinates: 1 and 2)."""
+  return lambda values: _rotate_plane(
+      values, -np.sum(values * values, axis=1) / values.shape[1], first)
 
 
 INVERSES = {
@@ -159,7 +163,7 @@ INVERSES = {
     "asinh": np.sinh,
     "normal-cdf": scipy.special.ndtri,
     "wiggly": _wiggly_inverse,
-    "spiral": _spiral_inverse,
+    "spiral": (_spiral_inverse(0), _spiral_inverse(1)),
 }
 TRANSFORMED = ["half-cube-3x3", "half-cube-25x25", "asinh-5x5", "normal-cdf-3x3", "wiggly-5x5",
                "spiral-3x3", "spiral-25x25"]
@@ -168,18 +172,20 @@ TRANSFORMED = ["half-cube-3x3", "half-cube-25x25", "asinh-5x5", "normal-cdf-3x3"
 @pytest.mark.parametrize("name", TRANSFORMED)
 def test_transformed_samples_are_a_bijection_of_the_base_samples(name):
   task = gt.get(name)
-  inverse = INVERSES[name.rsplit("-", 1)[0]]
+  inverse_x = inverse_y = INVERSES[name.rsplit("-", 1)[0]]
+  if isinstance(inverse_x, tuple):
+    inverse_x, inverse_y = inverse_x
   base = BASES[task.dim_x]
   assert task.mi_nats == base.mi_nats
   # float64 through the samplers: the inverse recovers the base draws.
   x64, y64 = task.sampler(np.random.default_rng(5), 2000)
   bx64, by64 = base.sampler(np.random.default_rng(5), 2000)
-  np.testing.assert_allclose(inverse(x64), bx64, atol=1e-8)
-  np.testing.assert_allclose(inverse(y64), by64, atol=1e-8)
+  np.testing.assert_allclose(inverse_x(x64), bx64, atol=1e-8)
+  np.testing.assert_allclose(inverse_y(y64), by64, atol=1e-8)
   # float32 through Task.sample, to 1e-5 (for Φ only where float32 resolves Φ's upper tail).
   x, y = task.sample(2000, seed=5)
   bx, by = base.sample(2000, seed=5)
-  for transformed, original in ((x, bx), (y, by)):
+  for transformed, original, inverse in ((x, bx, inverse_x), (y, by, inverse_y)):
     resolved = original < 2.5 if name.startswith("normal-cdf") else np.ones_like(original, bool)
     recovered = inverse(transformed.astype(np.float64))
     np.testing.assert_allclose(recovered[resolved], original[resolved], atol=1e-5)

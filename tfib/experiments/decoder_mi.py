@@ -28,8 +28,12 @@ Every decoder is a job and a resumable run (`tfib.runs.Run`) under ``logdir``: t
 "unconditional" first, then "<layer>:<epoch>". A conditional decoder starts from a trained
 one (`tfib.training.decoder_fit.warm_start`): with ``warm_start="previous_epoch"`` from the
 same layer's decoder of the previous saved epoch (the first epoch: from the unconditional
-one), which saves most of the training; with "unconditional" always from the unconditional
-one, so that the jobs are independent of each other (a job array: ``--job``). Either way
+one); with "unconditional" always from the unconditional one, so that the jobs are
+independent of each other (a job array: ``--job``). The decoders read h standardised per
+channel (mean and standard deviation of that layer at that epoch over the first 1,000
+training images): an invertible affine map of h, so I(X;H) is unchanged, and the inputs
+keep one scale although a layer's scale changes between epochs (2.5-fold between the quick
+classifier's epochs 0 and 1). Either way
 each decoder's held-out NLL bounds H(X|H). A finished job has its ``result.json`` and is
 not trained again. ``summary/`` is derived from the finished jobs, rebuilt whole every time:
 results.jsonl, TensorBoard (``mi/decoder/<layer>/I_XH``, ``I_HY``, the plane, the sample
@@ -311,14 +315,25 @@ class DecoderMI:
 
     return represent
 
+  def _condition(self, represent):
+    """What a decoder of the layer ``represent`` (`_representation`) is conditioned on:
+    ``condition(index, split)``, the layer's h of those images standardised per channel
+    (see the module docstring), computed per batch (no training set of feature maps)."""
+    h = represent(self.images["train"][:1000]).astype(np.float64)
+    axes = tuple(range(h.ndim - 1))
+    mean, std = h.mean(axis=axes), h.std(axis=axes)
+    scale = np.where(std > 0, std, 1.0)  # A constant channel stays constant (zero).
+
+    def condition(index, split):
+      return ((represent(self.images[split][index]) - mean) / scale).astype(np.float32)
+
+    return condition
+
   def _conditional(self, job: str) -> Dict:
     layer, epoch = job.split(":")
     epoch = int(epoch)
     represent = self._representation(layer, epoch)
-
-    def condition(index, split):  # Computed per batch: no training set of feature maps.
-      return represent(self.images[split][index])
-
+    condition = self._condition(represent)
     h_shape = tuple(represent(self.images["test"][:1]).shape[1:])
     distribution = self._pixelcnn(h_shape, job)
     with np.load(os.path.join(self._directory(self._warm_source(job)), "weights.npz")) as w:
@@ -357,8 +372,9 @@ class DecoderMI:
       estimate = registry.get(self.config.mine_estimator, seed=self.config.seed).estimate(
           np.concatenate([train_h, test_h]), np.concatenate([train_y, self.labels["test"]]))
       result["mine"] = estimate.as_dict()
-    shown = self.images["test"][:self.config.num_sampled_images]
-    _save_array(os.path.join(run.path, "samples.npy"), self._samples(trainer, represent(shown)))
+    shown = np.arange(min(self.config.num_sampled_images, len(self.images["test"])))
+    _save_array(os.path.join(run.path, "samples.npy"),
+                self._samples(trainer, condition(shown, "test")))
     self._save_weights(run.path, trainer)
     atomic.write_json(os.path.join(run.path, RESULT), result)
     return result

@@ -64,8 +64,22 @@ flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
                   "XLA for the decoders' steps: auto takes it on GPUs, where it is faster, "
                   "and not on CPUs, where oneDNN's convolutions are (bench/bench_decoder_mi.py "
                   "measures both).")
+flags.DEFINE_enum("mixed_precision", "auto", ["auto", "true", "false"],
+                  "bfloat16 convolutions in the decoders (float32 weights and likelihood): "
+                  "auto takes them on GPUs with bfloat16 tensor cores (compute capability "
+                  ">= 8.0) and not on CPUs, where oneDNN's float32 graph is faster "
+                  "(bench/bench_decoder_mi.py measures speed and the change in bits/dim).")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory.")
 shared_flags.define_run_flags(default_logdir=None)
+
+
+def _mixed_precision(tf) -> bool:
+  """--mixed_precision resolved for this machine (the run's configuration records it)."""
+  if FLAGS.mixed_precision != "auto":
+    return FLAGS.mixed_precision == "true"
+  capabilities = [tf.config.experimental.get_device_details(gpu).get("compute_capability")
+                  for gpu in tf.config.list_physical_devices("GPU")]
+  return bool(capabilities) and all(c is not None and c >= (8, 0) for c in capabilities)
 
 
 def main(argv):
@@ -88,7 +102,8 @@ def main(argv):
       levels=FLAGS.levels, num_resnet=FLAGS.num_resnet, num_hierarchies=FLAGS.num_hierarchies,
       num_filters=FLAGS.num_filters, num_logistic_mix=FLAGS.num_logistic_mix,
       dropout_p=FLAGS.dropout_p, conditioning_filters=FLAGS.conditioning_filters,
-      batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
+      mixed_precision=_mixed_precision(tf), batch_size=FLAGS.batch_size,
+      learning_rate=FLAGS.learning_rate,
       max_steps=FLAGS.max_steps, max_steps_conditional=FLAGS.max_steps_conditional,
       eval_every=FLAGS.eval_every, patience=FLAGS.patience, warm_start=FLAGS.warm_start,
       estimators=tuple(FLAGS.estimators), mine_estimator=FLAGS.mine_estimator,

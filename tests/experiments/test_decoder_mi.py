@@ -143,6 +143,18 @@ def test_what_the_run_does_not_have_is_refused_with_what_it_has(known):
     program.run("image:3")
 
 
+def test_mixed_precision_decoders_are_their_own_experiment(known):
+  program, _ = known
+  mixed = decoder_mi.DecoderMI(program.source,
+                               dataclasses.replace(DECODERS, mixed_precision=True),
+                               program.logdir, log=lambda _: 0)
+  assert mixed._pixelcnn(None).network.dtype_policy.name == "mixed_bfloat16"  # pylint: disable=protected-access
+  assert program._pixelcnn(None).network.dtype_policy.name == "float32"  # pylint: disable=protected-access
+  # Decoders of another precision never mix into a float32 experiment's directory.
+  with pytest.raises(runs.RunError, match="mixed_precision"):
+    mixed.open()
+
+
 QUICK_TRAIN = ["--width=2", "--depth=10", "--batch_size=32", "--max_train_examples=600",
                "--max_eval_examples=200", "--epochs=1", "--save_epochs=0,1", "--noaugment"]
 QUICK_DECODERS = ["--layers=h3,h4", "--downsample=4", "--levels=4", "--num_hierarchies=1",

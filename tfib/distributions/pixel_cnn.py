@@ -51,14 +51,16 @@ class PixelCNN(tfd.Distribution):
   ``dropout_p`` (0.5); ``use_weight_norm``; ``conditioning_filters`` channels of the maps
   made from a spatial h (default num_filters); ``low``, ``high`` the integer pixel range;
   ``network`` a `PixelCNNNetwork` to use instead (the configuration arguments are then taken
-  from it); ``jit_compile_sampling`` XLA for the sampling loop.
+  from it); ``jit_compile_sampling`` XLA for the sampling loop; ``dtype_policy`` the
+  network's Keras dtype policy, "float32" (None) or "mixed_bfloat16" (bfloat16 streams,
+  float32 weights and likelihood: `pixelcnn_network`).
   """
 
   def __init__(self, image_shape=None, conditional_shape=None, num_resnet=5,
                num_hierarchies=3, num_filters=160, num_logistic_mix=10, dropout_p=0.5,
                use_weight_norm=False, conditioning_filters=None, low=0, high=255,
                network=None, jit_compile_sampling=True, validate_args=True,
-               name="PixelCNN"):
+               dtype_policy=None, name="PixelCNN"):
     parameters = dict(locals())
     if int(high) != high or int(low) != low or high <= low:
       raise ValueError(f"low and high must be integers with low < high, got {low}, {high}.")
@@ -72,7 +74,7 @@ class PixelCNN(tfd.Distribution):
         raise ValueError("give image_shape (and the network configuration) or a network.")
       network = PixelCNNNetwork(image_shape, conditional_shape, num_resnet, num_hierarchies,
                                 num_filters, num_logistic_mix, dropout_p, use_weight_norm,
-                                conditioning_filters)
+                                conditioning_filters, dtype=dtype_policy)
     if not network.built:
       network.build()
     self.network = network

@@ -21,6 +21,13 @@ The output at pixel (r, c) depends only on pixels before it in raster order; at 
 depends on input rows <= r only, which makes band evaluation (`forward(..., tops=...)`)
 exact. Height and width must be multiples of 2^(L-1) (L = ``num_hierarchies``): 28x28 works
 with L <= 3, 32x32 with L <= 6.
+
+Mixed precision (Micikevicius et al. 2018; Keras' dtype policies): with
+``dtype="mixed_bfloat16"`` the weights stay float32 and the streams are computed in
+bfloat16 (each layer casts its kernel to its input's dtype); the conditioning network runs
+in float32 and its maps are cast, and the mixture parameters are returned in float32, so the
+likelihood is evaluated in float32. bfloat16 keeps float32's exponent range, so no loss
+scaling is needed; float16 would need it, and is refused.
 """
 import keras
 import tensorflow as tf
@@ -57,14 +64,20 @@ class PixelCNNNetwork(keras.layers.Layer):
   """Parameters of a (conditional) PixelCNN++ for images of ``image_shape`` [H, W, C].
 
   ``call(x)`` or ``call([x, h])`` with x [B, H, W, C] in [-1, 1] returns [B, H, W, P], P the
-  mixture parameters per pixel (`discretized_logistic_mixture.num_params`). ``h`` has shape
-  [B, *conditional_shape]: [B, D] (global) or [B, h, w, D] (feature map).
+  mixture parameters per pixel (`discretized_logistic_mixture.num_params`), in float32.
+  ``h`` has shape [B, *conditional_shape]: [B, D] (global) or [B, h, w, D] (feature map).
+  ``dtype``: a Keras dtype policy, "float32" (default) or "mixed_bfloat16" (see the module
+  docstring).
   """
 
   def __init__(self, image_shape, conditional_shape=None, num_resnet=5, num_hierarchies=3,
                num_filters=160, num_logistic_mix=10, dropout_p=0.5, use_weight_norm=False,
                conditioning_filters=None, **kwargs):
     super().__init__(**kwargs)
+    if self.dtype_policy.compute_dtype not in ("float32", "bfloat16"):
+      raise ValueError(f"dtype policy {self.dtype_policy.name!r}: PixelCNNNetwork computes in "
+                       "float32 or bfloat16 (\"mixed_bfloat16\"); float16 would need loss "
+                       "scaling, which PixelCNNTrainer does not do.")
     check_image_shape(image_shape, num_hierarchies)
     self.image_shape = tuple(int(d) for d in image_shape)
     self.conditional_shape = (None if conditional_shape is None
@@ -162,7 +175,8 @@ class PixelCNNNetwork(keras.layers.Layer):
     """Per-block additive terms from h [B, *conditional_shape] (None when unconditional)."""
     if self.conditioning is None:
       return None
-    maps = self.conditioning.call(h)
+    maps = [tf.cast(m, self.compute_dtype)
+            for m in self.conditioning.call(tf.cast(h, tf.float32))]
     return [b.project_condition(maps[l]) for b, l in zip(self._blocks, self._block_levels)]
 
   def slice_terms(self, terms, row0, height=None):
@@ -204,6 +218,7 @@ class PixelCNNNetwork(keras.layers.Layer):
     term = iter(terms) if terms is not None else None
     nxt = (lambda: next(term)) if term is not None else (lambda: None)
     fed, feed, used_u = u_feed is not None, iter(u_feed or ()), []
+    x = tf.cast(x, self.compute_dtype)
     xp = tf.concat([x, tf.ones_like(x[..., :1])], axis=-1)
     top_x = rows.top(xp)
     u = None
@@ -255,7 +270,8 @@ class PixelCNNNetwork(keras.layers.Layer):
         if not fed:
           u = us_u.call(u)[:, :rows_above]
         ul = us_ul.call(ul)[:, :rows_above]
-    return self.output_nin.call(tf.nn.elu(ul)), rows.recorded, used_u
+    params = tf.cast(self.output_nin.call(tf.nn.elu(ul)), tf.float32)
+    return params, rows.recorded, used_u
 
   def call(self, inputs, training=None):
     if self.conditional_shape is None:

@@ -50,7 +50,7 @@ class BandSampler:
     height, width, channels = net.image_shape
     m = net.band_height
     num_bands = height // m
-    dtype = net.compute_dtype
+    dtype = tf.float32  # Images and levels; the network casts to its compute dtype.
     terms = net.condition(h) if h is not None else None
     first = tf.zeros([n, m, width, channels], dtype)
     _, recorded = net.forward(first, net.slice_terms(terms, 0), training=False)

@@ -81,20 +81,20 @@ class _WeightNormedKernel(keras.layers.Layer):
     self._data_init_pending = True
 
   def _finish(self, y):
-    """y + bias, after the data-dependent initialisation if one is pending."""
+    """y + bias (in y's dtype), after the data-dependent initialisation if one is pending."""
     if self._data_init_pending:
       if not tf.executing_eagerly():
         raise RuntimeError(f"{self.name}: run the data-dependent initialisation eagerly.")
       self._data_init_pending = False
       shape = [1] * (len(y.shape) - 1) + [self.filters]
       # y = g t per channel here (no bias yet), so t = y / g.
-      t = y / tf.reshape(tf.convert_to_tensor(self.g), shape)
+      t = tf.cast(y, tf.float32) / tf.reshape(tf.convert_to_tensor(self.g), shape)
       mean, variance = tf.nn.moments(t, axes=list(range(len(y.shape) - 1)))
       scale = self.init_scale * tf.math.rsqrt(variance + 1e-10)
       self.g.assign(scale)
       self.bias.assign(-mean * scale)
-      return t * tf.reshape(scale, shape) + self.bias
-    return y + self.bias
+      return tf.cast(t * tf.reshape(scale, shape) + self.bias, y.dtype)
+    return y + tf.cast(self.bias, y.dtype)
 
   def _kernel_shape(self, in_channels):
     return (*self.kernel_size, in_channels, self.filters)
@@ -114,9 +114,11 @@ class _WeightNormedKernel(keras.layers.Layer):
                                                          "truncated_normal"))
     self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
-  def _effective_kernel(self):
+  def _effective_kernel(self, dtype=tf.float32):
+    """The kernel (g v / ||v|| with weight norm, computed in float32), cast to ``dtype``:
+    the dtype of the layer's input, bfloat16 under mixed precision."""
     if not self.use_weight_norm:
-      return self.kernel
+      return tf.cast(self.kernel, dtype)
     rank = len(self.v.shape)
     out_axis = self._out_axis % rank
     axes = [a for a in range(rank) if a != out_axis]
@@ -124,7 +126,7 @@ class _WeightNormedKernel(keras.layers.Layer):
     scale = self.g * tf.math.rsqrt(tf.reduce_sum(tf.square(v), axis=axes) + 1e-12)
     shape = [1] * rank
     shape[out_axis] = self.filters
-    return v * tf.reshape(scale, shape)
+    return tf.cast(v * tf.reshape(scale, shape), dtype)
 
   def get_config(self):
     config = super().get_config()
@@ -142,7 +144,7 @@ class NetworkInNetwork(_WeightNormedKernel):
     super().__init__(filters, (), use_weight_norm, init_scale, **kwargs)
 
   def call(self, x):
-    return self._finish(tf.tensordot(x, self._effective_kernel(), axes=[[-1], [0]]))
+    return self._finish(tf.tensordot(x, self._effective_kernel(x.dtype), axes=[[-1], [0]]))
 
   def compute_output_shape(self, input_shape):
     return (*input_shape[:-1], self.filters)
@@ -173,7 +175,7 @@ class _ShiftedConv2D(_WeightNormedKernel):
         top = tf.zeros_like(x[:, :kh - 1])
       x = tf.concat([top, x], axis=1)
     x = tf.pad(x, [[0, 0], [0, 0], list(self._column_padding()), [0, 0]])
-    return self._finish(tf.nn.conv2d(x, self._effective_kernel(), self.strides, "VALID"))
+    return self._finish(tf.nn.conv2d(x, self._effective_kernel(x.dtype), self.strides, "VALID"))
 
   def compute_output_shape(self, input_shape):
     b, h, w, _ = input_shape
@@ -236,7 +238,7 @@ class _ShiftedConv2DTranspose(_WeightNormedKernel):
     shape = tf.shape(x)
     kw = self.kernel_size[1]
     out_h, out_w = 2 * shape[1], 2 * shape[2] + kw - 2
-    y = tf.nn.conv2d_transpose(x, self._effective_kernel(),
+    y = tf.nn.conv2d_transpose(x, self._effective_kernel(x.dtype),
                                tf.stack([shape[0], out_h, out_w, self.filters]), 2, "VALID")
     start = self._first_column()
     return self._finish(y[:, :, start:start + 2 * x.shape[2]])

@@ -39,6 +39,11 @@ not trained again. ``summary/`` is derived from the finished jobs, rebuilt whole
 results.jsonl, TensorBoard (``mi/decoder/<layer>/I_XH``, ``I_HY``, the plane, the sample
 grids ``samples/<layer>``), PNGs. The decoders' training curves (bits/dim) are in each
 job's run.
+
+``mixed_precision`` computes the decoders' convolutions in bfloat16 (weights and the
+mixture likelihood stay float32: `tfib.distributions.pixelcnn_network`); it is part of the
+configuration, so decoders of the two precisions never share an experiment.
+bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim.
 """
 import dataclasses
 import json
@@ -87,6 +92,7 @@ class DecoderConfig:
   num_logistic_mix: int = 5
   dropout_p: float = 0.0
   conditioning_filters: int = 16
+  mixed_precision: bool = False  # bfloat16 streams, float32 weights and likelihood.
   batch_size: int = 32
   learning_rate: float = 2e-3
   max_steps: int = 3000  # Of the unconditional decoder.
@@ -253,7 +259,8 @@ class DecoderMI:
                     num_hierarchies=c.num_hierarchies, num_filters=c.num_filters,
                     num_logistic_mix=c.num_logistic_mix, dropout_p=c.dropout_p,
                     conditioning_filters=c.conditioning_filters, low=0, high=c.levels - 1,
-                    jit_compile_sampling=self.jit_compile)
+                    jit_compile_sampling=self.jit_compile,
+                    dtype_policy="mixed_bfloat16" if c.mixed_precision else None)
 
   def _fit(self, job, distribution, condition):
     run = runs.Run(self._directory(job), PROGRAM, **self.run_options)

@@ -2,7 +2,10 @@
 
 1. XLA against the plain graph for a decoder's training step (the quick configuration's
    PixelCNN++ on 14x14x1 images at 16 levels, conditioned on a ResNet stage), steps per
-   second after warm-up: `--jit_compile=auto` follows what this says for the device.
+   second after warm-up: `--jit_compile=auto` follows what this says for the device. The
+   same in mixed bfloat16, and how far bfloat16 moves the validation bits/dim of an
+   unconditional decoder (the same weights evaluated in bfloat16; one trained in bfloat16
+   from the same start on the same batches): `--mixed_precision` is opt-in if by > 0.01.
 2. The pipeline against training every decoder from scratch: on the quick tfib-train run,
    (a) the whole pipeline as tfib-decoder-mi runs it (warm starts, early stopping), timed
    per decoder, and (b) --decoders of its conditional decoders (one per layer, last epoch
@@ -15,6 +18,7 @@
    quick, wall time (target <= 30 minutes on 2 CPU cores).
 
     python bench/bench_decoder_mi.py [--decoders=4] [--end_to_end] [--layers=h2]
+        [--precision_only]
 """
 import argparse
 import dataclasses
@@ -31,19 +35,10 @@ QUICK = os.path.join(REPO, "configs", "decoder_mi_classifier_quick.cfg")
 TRAIN_QUICK = os.path.join(REPO, "configs", "train_classifier_quick.cfg")
 
 
-def _flags(path):
-  values = {}
-  for line in open(path):
-    line = line.strip()
-    if line.startswith("--") and "=" in line:
-      key, value = line[2:].split("=", 1)
-      values[key] = value
-  return values
-
-
 def _config(layers=None):
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
-  flags = _flags(QUICK)
+  from tfib.bin import shared_flags  # pylint: disable=g-import-not-at-top
+  flags = shared_flags.read_flagfile(QUICK)
   names = {f.name for f in dataclasses.fields(decoder_mi.DecoderConfig)}
   typed = {}
   for key, value in flags.items():
@@ -67,26 +62,64 @@ def _train_quick(root):
   return run
 
 
-def xla_against_graph(program, steps=30):
-  """Steps per second of a conditional decoder's training step, with and without XLA."""
+def step_rates(program, steps=30):
+  """Steps per second of a conditional decoder's training step after warm-up, for the plain
+  graph and XLA, each in float32 and mixed bfloat16: {(jit, mixed): steps/s}."""
   from tfib.training.pixelcnn_training import PixelCNNTrainer  # pylint: disable=g-import-not-at-top
   layer, epoch = program.config.layers[-1], program.config.epochs[-1]
   represent = program._representation(layer, epoch)  # pylint: disable=protected-access
   images = program.levels["train"][:program.config.batch_size]
   h = represent(program.images["train"][:program.config.batch_size])
-  rates = {}
-  for jit in (False, True):
-    program.jit_compile = jit
-    trainer = PixelCNNTrainer(program._pixelcnn(h.shape[1:]), jit_compile=jit,  # pylint: disable=protected-access
-                              data_init=False)
-    for _ in range(3):
-      trainer.train_step(images, h)
-    start = time.perf_counter()
-    for _ in range(steps):
-      trainer.train_step(images, h)
-    rates[jit] = steps / (time.perf_counter() - start)
-  program.jit_compile = False
+  rates, config = {}, program.config
+  for mixed in (False, True):
+    program.config = dataclasses.replace(config, mixed_precision=mixed)
+    for jit in (False, True):
+      trainer = PixelCNNTrainer(program._pixelcnn(h.shape[1:]), jit_compile=jit,  # pylint: disable=protected-access
+                                data_init=False)
+      for _ in range(3):
+        trainer.train_step(images, h)
+      start = time.perf_counter()
+      for _ in range(steps):
+        trainer.train_step(images, h)
+      rates[jit, mixed] = steps / (time.perf_counter() - start)
+  program.config = config
   return rates
+
+
+def precision_shift(program, steps):
+  """How far mixed bfloat16 moves the unconditional decoder's validation bits/dim: the
+  decoder trained ``steps`` steps in float32, evaluated in float32 and in bfloat16 (same
+  weights), and trained the same steps from the same initial weights on the same batches in
+  bfloat16. Returns (float32, same weights in bfloat16, trained in bfloat16)."""
+  from tfib.training.decoder_fit import network_weights, warm_start  # pylint: disable=g-import-not-at-top
+  from tfib.training.pixelcnn_training import PixelCNNTrainer  # pylint: disable=g-import-not-at-top
+  config, validation = program.config, program.levels["validation"]
+  trainers = {}
+  for mixed in (False, True):
+    program.config = dataclasses.replace(config, mixed_precision=mixed)
+    trainer = PixelCNNTrainer(program._pixelcnn(None),  # pylint: disable=protected-access
+                              learning_rate=config.learning_rate, data_init=False)
+    trainer.fit(program.levels["train"], steps=steps, batch_size=config.batch_size,
+                seed=config.seed)
+    trainers[mixed] = trainer
+  program.config = dataclasses.replace(config, mixed_precision=True)
+  same_weights = program._pixelcnn(None)  # pylint: disable=protected-access
+  warm_start(same_weights, network_weights(trainers[False].ema_distribution))
+  program.config = config
+  evaluator = PixelCNNTrainer(same_weights, data_init=False)
+  return (trainers[False].evaluate(validation), evaluator.evaluate(validation, use_ema=False),
+          trainers[True].evaluate(validation))
+
+
+def _bfloat16_hardware():
+  """The CPU's bfloat16 features from /proc/cpuinfo (Linux), or what is missing."""
+  try:
+    with open("/proc/cpuinfo") as stream:
+      flags = set(stream.read().split())
+  except OSError:
+    return "unknown (no /proc/cpuinfo)"
+  found = sorted(f for f in flags if f in ("avx512_bf16", "amx_bf16", "amx_tile"))
+  return ", ".join(found) if found else "none"
 
 
 class _Reached(Exception):
@@ -136,6 +169,10 @@ def main():
                       help="Conditional decoders timed (one per layer, last epoch first).")
   parser.add_argument("--scratch_cap", type=float, default=4.0)
   parser.add_argument("--end_to_end", action="store_true")
+  parser.add_argument("--precision_steps", type=int, default=500,
+                      help="Steps of the decoders that measure how bfloat16 moves bits/dim.")
+  parser.add_argument("--precision_only", action="store_true",
+                      help="Stop after the step rates and the bfloat16 check.")
   parser.add_argument("--layers", default=None,
                       help="Only these layers' decoders (e.g. h2), to fit a slow CPU: the "
                            "ratio is then that of their part of the pipeline.")
@@ -151,11 +188,26 @@ def main():
                                    os.path.join(root, "decoders"),
                                    log=lambda _: 0)
     program.open()
-    rates = xla_against_graph(program)
-    faster = "XLA" if rates[True] > rates[False] else "the plain graph"
-    print(f"decoder training step (quick configuration): plain graph {rates[False]:.2f} "
-          f"steps/s, XLA {rates[True]:.2f} steps/s: {faster} is faster here "
-          f"(XLA / graph = {rates[True] / rates[False]:.2f}x)")
+    rates = step_rates(program)
+    faster = "XLA" if rates[True, False] > rates[False, False] else "the plain graph"
+    print(f"decoder training step (quick configuration, float32): plain graph "
+          f"{rates[False, False]:.2f} steps/s, XLA {rates[True, False]:.2f} steps/s: {faster} "
+          f"is faster here (XLA / graph = {rates[True, False] / rates[False, False]:.2f}x)")
+    for jit, name in ((False, "plain graph"), (True, "XLA")):
+      print(f"  mixed bfloat16, {name}: {rates[jit, True]:.2f} steps/s, "
+            f"{rates[jit, True] / rates[jit, False]:.2f}x float32's")
+    jit, mixed = max(rates, key=rates.get)
+    print(f"  the fastest here: {'XLA' if jit else 'plain graph'}, "
+          f"{'mixed bfloat16' if mixed else 'float32'} (this CPU's bfloat16 instructions: "
+          f"{_bfloat16_hardware()})")
+    fp32, same, trained = precision_shift(program, args.precision_steps)
+    print(f"mixed bfloat16 and bits/dim (unconditional decoder, {args.precision_steps} steps, "
+          f"validation): float32 {fp32:.4f}; the same weights in bfloat16 {same:.4f} "
+          f"(moves {same - fp32:+.4f}); trained in bfloat16 {trained:.4f} (moves "
+          f"{trained - fp32:+.4f}); opt-in where it moves bits/dim by more than 0.01: "
+          f"{'opt-in' if max(abs(same - fp32), abs(trained - fp32)) > 0.01 else 'within 0.01'}")
+    if args.precision_only:
+      return 0
 
     times, results = {}, {}
     for job in program.jobs():  # The pipeline as tfib-decoder-mi runs it.

@@ -29,16 +29,6 @@ TARGET_POINTS = 1.5
 TARGET_QUICK_SECONDS = 900
 
 
-def _flags(path):
-  values = {}
-  for line in open(path):
-    line = line.strip()
-    if line.startswith("--") and "=" in line:
-      key, value = line[2:].split("=", 1)
-      values[key] = value
-  return values
-
-
 def _idx(path):
   with gzip.open(path, "rb") as stream:
     data = stream.read()
@@ -92,7 +82,8 @@ def accuracy(mnist_test):
   from tfib.experiments import layerwise
   from tfib.training.layerwise_ib import LayerwiseConfig
 
-  flags = _flags(FULL)
+  from tfib.bin import shared_flags
+  flags = shared_flags.read_flagfile(FULL)
   network = LayerwiseConfig(layers=tuple(flags["layers"].split(",")),
                             activation=flags["activation"],
                             noise_std=float(flags["noise_std"]), epochs=int(flags["epochs"]),

@@ -25,6 +25,18 @@ from tfib.training.strategies import STRATEGIES
 FLAGS = flags.FLAGS
 
 
+def read_flagfile(path: str) -> Dict[str, str]:
+  """{flag name: value as written} of a flagfile, read as absl reads it (comments skipped,
+  nested --flagfile lines followed), for scripts that build a program's configuration from
+  its flagfile (the benches)."""
+  values = {}
+  for argument in flags.FlagValues().read_flags_from_files([f"--flagfile={path}"],
+                                                           force_gnu=True):
+    name, _, value = argument.lstrip("-").partition("=")
+    values[name] = value
+  return values
+
+
 def define_run_flags(default_logdir: str):
   flags.DEFINE_string("logdir", default_logdir,
                       "Run directory: TensorBoard logs, results, resume state (tensorboard "

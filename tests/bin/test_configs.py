@@ -60,3 +60,13 @@ def test_other_flagfiles_parse_in_their_program(module):
                            json.dumps(paths)], capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-2000:]
   assert result.stdout.count("parsed ") == len(paths)
+
+
+def test_read_flagfile_reads_as_absl_does(tmp_path):
+  from tfib.bin import shared_flags  # pylint: disable=import-outside-toplevel
+  inner = tmp_path / "inner.cfg"
+  inner.write_text("--levels=16\n--layers=h1,h2\n")
+  outer = tmp_path / "outer.cfg"
+  outer.write_text(f"# a comment\n--flagfile={inner}\n--learning_rate=0.002\n--levels=4\n")
+  assert shared_flags.read_flagfile(str(outer)) == {
+      "levels": "4", "layers": "h1,h2", "learning_rate": "0.002"}

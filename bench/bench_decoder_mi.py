@@ -62,6 +62,16 @@ def _train_quick(root):
   return run
 
 
+def _decoder(program, conditional_shape, mixed):
+  """The program's decoder for ``conditional_shape``, in mixed bfloat16 or float32."""
+  config = program.config
+  program.config = dataclasses.replace(config, mixed_precision=mixed)
+  try:
+    return program._pixelcnn(conditional_shape)  # pylint: disable=protected-access
+  finally:
+    program.config = config
+
+
 def step_rates(program, steps=30):
   """Steps per second of a conditional decoder's training step after warm-up, for the plain
   graph and XLA, each in float32 and mixed bfloat16: {(jit, mixed): steps/s}."""
@@ -70,11 +80,10 @@ def step_rates(program, steps=30):
   represent = program._representation(layer, epoch)  # pylint: disable=protected-access
   images = program.levels["train"][:program.config.batch_size]
   h = represent(program.images["train"][:program.config.batch_size])
-  rates, config = {}, program.config
+  rates = {}
   for mixed in (False, True):
-    program.config = dataclasses.replace(config, mixed_precision=mixed)
     for jit in (False, True):
-      trainer = PixelCNNTrainer(program._pixelcnn(h.shape[1:]), jit_compile=jit,  # pylint: disable=protected-access
+      trainer = PixelCNNTrainer(_decoder(program, h.shape[1:], mixed), jit_compile=jit,
                                 data_init=False)
       for _ in range(3):
         trainer.train_step(images, h)
@@ -82,7 +91,6 @@ def step_rates(program, steps=30):
       for _ in range(steps):
         trainer.train_step(images, h)
       rates[jit, mixed] = steps / (time.perf_counter() - start)
-  program.config = config
   return rates
 
 
@@ -96,16 +104,13 @@ def precision_shift(program, steps):
   config, validation = program.config, program.levels["validation"]
   trainers = {}
   for mixed in (False, True):
-    program.config = dataclasses.replace(config, mixed_precision=mixed)
-    trainer = PixelCNNTrainer(program._pixelcnn(None),  # pylint: disable=protected-access
+    trainer = PixelCNNTrainer(_decoder(program, None, mixed),
                               learning_rate=config.learning_rate, data_init=False)
     trainer.fit(program.levels["train"], steps=steps, batch_size=config.batch_size,
                 seed=config.seed)
     trainers[mixed] = trainer
-  program.config = dataclasses.replace(config, mixed_precision=True)
-  same_weights = program._pixelcnn(None)  # pylint: disable=protected-access
+  same_weights = _decoder(program, None, True)
   warm_start(same_weights, network_weights(trainers[False].ema_distribution))
-  program.config = config
   evaluator = PixelCNNTrainer(same_weights, data_init=False)
   return (trainers[False].evaluate(validation), evaluator.evaluate(validation, use_ema=False),
           trainers[True].evaluate(validation))

@@ -147,7 +147,9 @@ def main():
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--skip_gaussian", action="store_true",
                       help="skip the tfib-mine d = 20 Gaussian")
-  parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+  cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")  # Linux
+           else os.cpu_count() or 1)
+  parser.add_argument("--workers", type=int, default=cores,
                       help="worker processes, one TensorFlow thread each (default: one "
                       "per core available)")
   args = parser.parse_args()

@@ -123,6 +123,16 @@ def test_directories_that_are_not_runs_are_left_alone(tmp_path):
   assert (tmp_path / "manifest.json").exists()
 
 
+def test_a_manifest_being_written_is_not_a_foreign_file(tmp_path):
+  """What another worker sees while the multi-worker chief writes its manifest (or what a
+  kill during that write left): a temporary, not a file that makes the directory foreign."""
+  (tmp_path / f"{runs.atomic.TEMPORARY_PREFIX}123-manifest.json").write_text("{")
+  run = _run(tmp_path)
+  assert run.start() is None
+  assert runs.read_manifest(tmp_path)["program"] == "test-program"
+  assert not glob.glob(str(tmp_path / f"{runs.atomic.TEMPORARY_PREFIX}*"))
+
+
 def test_overwrite_deletes_the_run_and_starts_again(tmp_path):
   run = _run(tmp_path / "run")
   counter = tf.Variable(0, dtype=tf.int64)

@@ -10,10 +10,10 @@ import contextlib
 import json
 import os
 import shutil
-from typing import Iterator
+from typing import Iterator, List
 
-__all__ = ["TEMPORARY_PREFIX", "fsync_directory", "rebuilt_directory", "remove_temporaries",
-           "replacing", "write_bytes", "write_json", "write_text"]
+__all__ = ["TEMPORARY_PREFIX", "finished_entries", "fsync_directory", "rebuilt_directory",
+           "remove_temporaries", "replacing", "write_bytes", "write_json", "write_text"]
 
 TEMPORARY_PREFIX = ".tmp-"
 
@@ -92,6 +92,13 @@ def rebuilt_directory(path: str) -> Iterator[str]:
   os.replace(staging, path)
   shutil.rmtree(old, ignore_errors=True)
   fsync_directory(parent)
+
+
+def finished_entries(directory: str) -> List[str]:
+  """The names in ``directory`` that are not temporaries of atomic writes: a temporary is a
+  write in progress (another process's, such as a multi-worker chief writing its manifest)
+  or one a kill cut short, never a finished file."""
+  return [name for name in os.listdir(directory) if not name.startswith(TEMPORARY_PREFIX)]
 
 
 def remove_temporaries(directory: str):

@@ -134,7 +134,7 @@ class Run:
       manifest = self._own_manifest()
       if not self.overwrite:
         self._reconcile(manifest, write=False)
-    elif os.path.isdir(self.path) and os.listdir(self.path):
+    elif os.path.isdir(self.path) and atomic.finished_entries(self.path):
       raise RunError(f"{self.path} holds files but no tfib manifest: it is not a tfib run "
                      "directory, and tfib will not write into it. Choose another directory.")
 

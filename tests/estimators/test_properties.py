@@ -1,5 +1,6 @@
 """Property-based: every public estimator, on arrays a researcher might pass, gives a clear
-error naming the problem or a finite result within its ceilings [0, log2 N] and [0, H(Y)].
+error naming the problem or a finite result within its ceilings [0, log2 N] and [0, H(Y)]
+(or, where a critic's training diverged, no number and a failed estimate saying so).
 
 A bound below 0 (KDE's I(T;Y), the MINE family's held-out bounds) may be reported only with
 a flag that says so.
@@ -54,8 +55,12 @@ def _check(estimator_spec, values, labels, **params):
   except CLEAR_ERRORS as error:
     assert str(error).strip(), f"{type(error).__name__} without a message"
     return
-  assert math.isfinite(estimate.i_xt)
   slack = 1e-9
+  if estimate.i_xt is None:  # Training diverged: no number, a failed estimate saying why.
+    assert estimate.failed and [f for f in estimate.flags if f.endswith("_diverged")], (
+        estimate.flags)
+  else:
+    assert math.isfinite(estimate.i_xt)
   if not estimate.flags:
     assert -slack <= estimate.i_xt <= estimate.log2_n + slack
   if estimate.i_ty is not None:

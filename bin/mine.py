@@ -57,8 +57,9 @@ flags.DEFINE_enum("estimator", mine_estimators.DEFAULT_ESTIMATOR, ESTIMATORS,
 flags.DEFINE_enum("critic", "", ["", "concat", "separable"],
                   "Critic architecture; empty: the estimator's default (concat for "
                   "mine/mine_f, separable for infonce/nwj/smile).")
-flags.DEFINE_string("hidden_units", "x".join(map(str, _DEFAULTS["hidden_units"])),
-                    "Hidden widths of the critic, e.g. 128x128.")
+flags.DEFINE_string("hidden_units", "",
+                    "Hidden widths of the critic, e.g. 128x128; empty: the estimator's "
+                    "default (128x128 for mine/mine_f, 128x128x128 for the others).")
 flags.DEFINE_integer("embedding_dim", _DEFAULTS["embedding_dim"],
                      "Embedding size of the separable critic.")
 flags.DEFINE_string("activation", "",
@@ -69,7 +70,8 @@ shared_flags.define_learning_rate(None)
 flags.FLAGS["learning_rate"].help += (" Unset: the estimator's default (3e-4 for nwj, 1e-3 "
                                       "for the others).")
 flags.DEFINE_float("weight_decay", None, "Decoupled (AdamW) weight decay; unset: the "
-                   "estimator's default (0 for mine/mine_f, 1.0 for the others).",
+                   "estimator's default (0 for mine/mine_f; for the others 240 (Dx + Dz) / "
+                   "N_train, at most 6).",
                    lower_bound=0.0)
 flags.DEFINE_integer("max_steps", _DEFAULTS["max_steps"], "Maximum training steps.")
 flags.DEFINE_integer("eval_every", _DEFAULTS["eval_every"],
@@ -161,7 +163,7 @@ def _check_flags():
 
 
 def _estimator():
-  params = dict(hidden_units=FLAGS.hidden_units, embedding_dim=FLAGS.embedding_dim,
+  params = dict(hidden_units=FLAGS.hidden_units or None, embedding_dim=FLAGS.embedding_dim,
                 activation=FLAGS.activation or None, weight_decay=FLAGS.weight_decay,
                 standardize=FLAGS.standardize,
                 tail=FLAGS.tail or None,

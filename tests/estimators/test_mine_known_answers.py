@@ -37,8 +37,11 @@ NUM_SAMPLES = 5000
 
 
 def _check(name, x, z, truth, below):
-  estimate = estimators.get(name).estimate_pair(x, z)
+  estimator = estimators.get(name)
+  estimate = estimator.estimate_pair(x, z)
   assert not estimate.failed, estimate.flags
+  assert estimate.extras["i_xt_weight_decay"] == estimator.fit_weight_decay(
+      x.shape[1], z.shape[1], int(NUM_SAMPLES * 0.8))
   nats = estimate.i_xt * math.log(2)
   assert truth - below <= nats <= truth + UPPER_TOLERANCE, (nats, estimate.extras["i_xt_ci"])
   assert estimate.unit == "bits" and estimate.i_ty is None and estimate.h_y is None
@@ -62,6 +65,17 @@ def test_a_non_gaussian_task(name):
   task = ground_truth.get("half-cube-3x3")
   x, z = task.sample(NUM_SAMPLES, seed=7)
   _check(name, x, z, task.mi_nats, 0.25)
+
+
+def test_the_default_weight_decay_follows_the_inputs_per_training_sample():
+  infonce = estimators.get("infonce")
+  assert infonce.fit_weight_decay(1, 1, 4000) == pytest.approx(0.12)
+  assert infonce.fit_weight_decay(20, 20, 16000) == pytest.approx(0.6)
+  assert infonce.fit_weight_decay(512, 10, 800) == 6.0  # At most 6, whatever the layer.
+  assert estimators.get("smile").fit_weight_decay(25, 25, 4000) == pytest.approx(3.0)
+  assert estimators.get("infonce", weight_decay=0.5).fit_weight_decay(20, 20, 100) == 0.5
+  assert estimators.get("mine").fit_weight_decay(20, 20, 100) == 0.0
+  assert estimators.get("mine_f").fit_weight_decay(20, 20, 100) == 0.0
 
 
 def test_infonce_never_exceeds_log_batch():

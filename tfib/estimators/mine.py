@@ -23,19 +23,31 @@ the `MIEstimate` is in bits (1 bit = ln 2 nats).
   ``not_above_noise``, ``above_ceiling`` fail the estimate (``failed``: do not use the
   number); ``near_bound_ceiling`` is a caveat. A failed estimate is logged as a warning.
 
-Defaults (``DEFAULT_ESTIMATOR`` = "infonce", a separable critic g(x)ᵀh(z) with two
-128-unit SiLU layers and 32-dimensional embeddings, batch 256, AdamW at 1e-3 with weight
-decay 1.0, at most 2,000 steps, held-out evaluation every 50 steps on 20% of the samples,
-patience 10, a window of 5) were chosen on the ground-truth suite (`tfib.data.ground_truth`,
-N = 5,000 per task; bench/bench_mi_suite.py prints the table): mean absolute error 0.13
-nats over its 39 tasks of at most 2 nats, against 0.16 for MINE with a concatenation
-critic and 0.20 for InfoNCE with the former ReLU critic. The weight decay is what keeps
-the 20- to 50-dimensional tasks from overfitting 4,000 training samples within a few
-hundred steps (sparse 25 × 25, 2 nats: 1.61 → 1.76 nats). NWJ and SMILE share these
-defaults, except NWJ's learning rate of 3e-4: its e^(f−1) term makes larger steps unstable
-(at 1e-3 it gave 0.39 of 1 nat on a 1-d Gaussian, at 3e-4 0.99); MINE and MINE-f keep a concatenation critic MLP([x; z]) with ReLU units and no
-weight decay, which measured best for them (SiLU or weight decay cost them 0.2–0.3 nats
-on the Student-t tasks). Training runs as a graph (``jit_compile=False``):
+Defaults (``DEFAULT_ESTIMATOR`` = "infonce", a separable critic g(x)ᵀh(z) with three
+128-unit SiLU layers and 32-dimensional embeddings, batch 256, AdamW at 1e-3, at most
+2,000 steps, held-out evaluation every 50 steps on 20% of the samples, patience 10, a
+window of 5) were chosen on the ground-truth suite (`tfib.data.ground_truth`, N = 5,000
+per task; bench/bench_mi_suite.py prints the table): mean absolute error 0.08 nats over
+its 39 tasks of at most 2 nats and none worse than 0.31, against 0.14 (worst 0.81) for
+MINE with a concatenation critic, and 0.12 (worst 0.53) with the former two layers and a
+fixed weight decay of 1.0. The weight decay keeps the critic from overfitting its
+training samples, a risk that grows with the input coordinates per sample, so it is
+set in proportion to them: 240 (Dx + Dz) / N_train, at most 6 (0.06 per coordinate at
+4,000 training samples). A fixed decay cannot serve both ends of the suite: 3.0 brought
+the 25 × 25 spiral and half-cube within 0.31 nats but left the 5 × 5 spiral 0.74 low,
+0.1 did the reverse. The third layer is what the curved low-dimensional maps need
+(spirals 3 × 3 and 5 × 5: 0.64 and 1.55 of 1 and 2 nats with two layers, 0.80 and 1.72
+with three). The 1/N_train keeps large samples from being over-regularised: for
+tfib-mine's d = 20, 2-nat Gaussian (N = 20,000) a decay of 2.4 capped the three-layer
+critic at 1.44 nats, the scaled 0.6 gives 1.76–1.81 over seeds 0–3 (two layers: 1.81–
+1.85); at N = 2,000 the scaled decay did as well or better than the unscaled on four
+tasks (spiral 5 × 5 1.70 against 1.67 nats, sparse 25 × 25 1.94 against 1.89). NWJ and
+SMILE share these defaults, except NWJ's learning rate of 3e-4: its e^(f−1) term makes
+larger steps unstable (at 1e-3 it gave 0.39 of 1 nat on a 1-d Gaussian, at 3e-4 0.99);
+MINE and MINE-f keep a concatenation critic MLP([x; z]) with two 128-unit ReLU layers
+and no weight decay, which measured best for them (SiLU or weight decay cost them
+0.2–0.3 nats on the Student-t tasks). The decay a fit used is in its extras
+(``i_xt_weight_decay``). Training runs as a graph (``jit_compile=False``):
 XLA's compilation of a new critic costs about 2.5 s on 2 CPU cores, more than it saves
 over the 1,000–2,000 steps of a fit (measured: 2.3 ms per step as a graph, 1.6 with XLA).
 
@@ -116,13 +128,15 @@ class VariationalEstimator(base.Estimator):
     critic: "concat", "separable", a Keras model scoring ``(x, z)`` → [B] (used by
       `estimate_pair` only, trained in place), or a callable returning a new such model
       (called once per quantity estimated). None picks the bound's default.
-    hidden_units, embedding_dim, activation: the built-in critics' architecture
-      (activation None: the bound's default, "relu" for mine and mine_f, else "silu").
+    hidden_units, embedding_dim, activation: the built-in critics' architecture (None:
+      the bound's default; mine and mine_f: two 128-unit ReLU layers, the others: three
+      128-unit SiLU layers).
     batch_size: B; marginal pairs come from within a batch.
     learning_rate: Adam's learning rate; None: the bound's default (3e-4 for nwj, whose
       exponential term makes larger steps unstable; 1e-3 for the others).
     weight_decay: decoupled weight decay (AdamW); 0 for plain Adam; None: the bound's
-      default (0 for mine and mine_f, 1.0 for the separable critics of the others).
+      default, `fit_weight_decay` (0 for mine and mine_f; for the others 240 (Dx + Dz) /
+      N_train, at most 6: 0.06 per input coordinate at 4,000 training samples).
     max_steps, eval_every, patience, held_out_fraction, num_last: training length, the
       held-out evaluation schedule, early stopping, and how many evaluations the estimate
       pools (`critic_training.CriticTrainer.fit`).
@@ -139,12 +153,16 @@ class VariationalEstimator(base.Estimator):
   bound_name = ""
   # Each bound's own critic defaults (chosen on the suite; see the module docstring).
   default_critic = "separable"
+  default_hidden_units = (128, 128, 128)
   default_activation = "silu"
-  default_weight_decay = 1.0
+  # The default weight decay, 240 (Dx + Dz) / N_train, at most 6: 0.06 per input
+  # coordinate at the suite's 4,000 training samples (see the module docstring).
+  weight_decay_per_input_and_sample = 240.0
+  max_default_weight_decay = 6.0
   default_learning_rate = 1e-3
 
   def __init__(self, critic: Optional[CriticSpec] = None,
-               hidden_units: Sequence[int] = (128, 128), embedding_dim: int = 32,
+               hidden_units: Optional[Sequence[int]] = None, embedding_dim: int = 32,
                activation: Optional[str] = None, batch_size: int = 256,
                learning_rate: Optional[float] = None, weight_decay: Optional[float] = None,
                max_steps: int = 2000, eval_every: int = 50,
@@ -155,16 +173,16 @@ class VariationalEstimator(base.Estimator):
     self.critic = self.default_critic if critic is None else critic
     if isinstance(self.critic, str):
       make_critic(self.critic, (1,))  # Refuses an unknown name now, not after training.
-    self.hidden_units = critics.units(hidden_units)
+    self.hidden_units = critics.units(self.default_hidden_units if hidden_units is None
+                                      else hidden_units)
     self.embedding_dim = int(embedding_dim)
     self.activation = self.default_activation if activation is None else activation
     self.batch_size = int(batch_size)
     self.learning_rate = float(self.default_learning_rate if learning_rate is None
                                else learning_rate)
-    weight_decay = self.default_weight_decay if weight_decay is None else weight_decay
-    if not weight_decay >= 0:
+    if weight_decay is not None and not weight_decay >= 0:
       raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
-    self.weight_decay = float(weight_decay)
+    self.weight_decay = None if weight_decay is None else float(weight_decay)
     self.max_steps = int(max_steps)
     self.eval_every = int(eval_every)
     self.patience = int(patience)
@@ -237,7 +255,7 @@ class VariationalEstimator(base.Estimator):
 
   def _fit(self, x, z, critic, x_noise_std=0.0, z_noise_std=0.0, channel_prior=False,
            callback=None, checkpoint=None) -> Tuple[CriticFit, CriticTrainer]:
-    x, z, _, _ = check_pairs(x, z, self.batch_size, self.held_out_fraction)
+    x, z, num_train, _ = check_pairs(x, z, self.batch_size, self.held_out_fraction)
     if self.standardize:
       train, _ = split(x.shape[0], self.held_out_fraction, self.seed)  # The trainer's split.
       critic = StandardizedCritic(critic, *robust_scale(x[train], x_noise_std),
@@ -246,13 +264,23 @@ class VariationalEstimator(base.Estimator):
       critic = GaussianChannelCritic(critic, self.noise_std)
     trainer = CriticTrainer(
         make_bound(self.bound_name, **self.bound_params), critic, self.batch_size,
-        self.learning_rate, weight_decay=self.weight_decay, x_noise_std=x_noise_std,
-        z_noise_std=z_noise_std, jit_compile=self.jit_compile, seed=self.seed,
-        steps_per_call=self.steps_per_call)
+        self.learning_rate, weight_decay=self.fit_weight_decay(x.shape[1], z.shape[1], num_train),
+        x_noise_std=x_noise_std, z_noise_std=z_noise_std, jit_compile=self.jit_compile,
+        seed=self.seed, steps_per_call=self.steps_per_call)
     fit = trainer.fit(x, z, max_steps=self.max_steps, eval_every=self.eval_every,
                       patience=self.patience, held_out_fraction=self.held_out_fraction,
                       num_last=self.num_last, callback=callback, checkpoint=checkpoint)
     return fit, trainer
+
+  def fit_weight_decay(self, x_dims: int, z_dims: int, num_train: int) -> float:
+    """The weight decay of a fit on ``num_train`` training pairs of Dx- and Dz-dimensional
+    samples: ``weight_decay`` if given, else the bound's default, in proportion to the
+    input coordinates per training sample (what the critic can overfit),
+    min(weight_decay_per_input_and_sample (Dx + Dz) / N_train, max_default_weight_decay)."""
+    if self.weight_decay is not None:
+      return self.weight_decay
+    return min(self.weight_decay_per_input_and_sample * (x_dims + z_dims) / num_train,
+               self.max_default_weight_decay)
 
   def _quantity(self, key: str, x, z, critic, ceiling_nats=None, ceiling_name="",
                 **fit_args) -> Tuple[Optional[float], Dict[str, Any], Dict[str, str]]:
@@ -280,6 +308,7 @@ class VariationalEstimator(base.Estimator):
         f"{key}_stop_reason": fit.stop_reason,
         f"{key}_ceiling_bits": _bits(fit.ceiling),
         f"{key}_held_out_samples": fit.num_held_out,
+        f"{key}_weight_decay": trainer.weight_decay,
     }
     return value, extras, flags
 
@@ -353,8 +382,9 @@ class MINEEstimator(VariationalEstimator):
 
   bound_name = "mine"
   default_critic = "concat"
+  default_hidden_units = (128, 128)
   default_activation = "relu"
-  default_weight_decay = 0.0
+  weight_decay_per_input_and_sample = 0.0
 
   def __init__(self, *args, ema_rate: float = 0.01, all_pairs: bool = False, **kwargs):
     super().__init__(*args, ema_rate=ema_rate, all_pairs=all_pairs, **kwargs)
@@ -369,8 +399,9 @@ class MINEfEstimator(VariationalEstimator):
 
   bound_name = "mine_f"
   default_critic = "concat"
+  default_hidden_units = (128, 128)
   default_activation = "relu"
-  default_weight_decay = 0.0
+  weight_decay_per_input_and_sample = 0.0
 
   def __init__(self, *args, all_pairs: bool = False, **kwargs):
     super().__init__(*args, all_pairs=all_pairs, **kwargs)

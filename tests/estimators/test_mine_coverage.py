@@ -2,8 +2,9 @@
 
 `tfib.estimators.confidence.interval` widens the bootstrap of the held-out rows upwards by
 an allowance chosen on the whole ground-truth suite with seed 0 (where it covered 37 of 45
-tasks with the critic of the time, and covers 39 with today's default). Here it is checked on other seeds (1 and 2, data and training both) on eight tasks
-of 1 to 6 dimensions from five families: 16 intervals, of which at least 13 (81%) must
+tasks with the critic of the time, and covers 39 with today's default). Here it is checked
+on other seeds (1 and 2, data and training both) on eight tasks of 1 to 6 dimensions from
+five families: 16 intervals, of which at least 13 (81%) must
 hold the truth — the target "contains the true MI on >= 80% of the tasks", with the
 allowance's calibration not reused. The lower ends must also not be loose: each interval
 is narrower than 0.6 nats (a uselessly wide interval would cover trivially).

@@ -77,7 +77,15 @@ flags.DEFINE_integer("max_steps", _DEFAULTS["max_steps"], "Maximum training step
 flags.DEFINE_integer("eval_every", _DEFAULTS["eval_every"],
                      "Steps between held-out evaluations.")
 flags.DEFINE_integer("patience", _DEFAULTS["patience"],
-                     "Evaluations without improvement before stopping.")
+                     "Evaluations without improvement before the learning rate drops or, "
+                     "after --lr_drops drops, training stops.")
+flags.DEFINE_integer("lr_drops", _DEFAULTS["lr_drops"],
+                     "How many times the learning rate drops (by 0.3) on a held-out plateau "
+                     "before training stops.", lower_bound=0)
+flags.DEFINE_integer("eval_batch_size", 0,
+                     "Rows per held-out batch; 0: the estimator's default (all held-out "
+                     "rows, at most 4096, for the separable critic on an all-pairs bound, "
+                     "else --batch_size).", lower_bound=0)
 flags.DEFINE_float("held_out_fraction", _DEFAULTS["held_out_fraction"],
                    "Fraction of the samples held out.")
 flags.DEFINE_integer("num_last", _DEFAULTS["num_last"],
@@ -167,9 +175,11 @@ def _estimator():
                 activation=FLAGS.activation or None, weight_decay=FLAGS.weight_decay,
                 standardize=FLAGS.standardize,
                 tail=FLAGS.tail or None,
-                batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
+                batch_size=FLAGS.batch_size, eval_batch_size=FLAGS.eval_batch_size or None,
+                learning_rate=FLAGS.learning_rate,
                 max_steps=FLAGS.max_steps, eval_every=FLAGS.eval_every,
-                patience=FLAGS.patience, held_out_fraction=FLAGS.held_out_fraction,
+                patience=FLAGS.patience, lr_drops=FLAGS.lr_drops,
+                held_out_fraction=FLAGS.held_out_fraction,
                 num_last=FLAGS.num_last, seed=FLAGS.seed, jit_compile=FLAGS.jit_compile,
                 steps_per_call=FLAGS.steps_per_call)
   if FLAGS.critic:

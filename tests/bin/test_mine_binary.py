@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfib.estimators import early_stopping
+
 QUICK = ["--hidden_units=32x32", "--batch_size=128", "--max_steps=300", "--eval_every=50"]
 
 
@@ -83,6 +85,33 @@ def test_a_killed_estimate_resumes_to_the_uninterrupted_result(tmp_path):
   again = mine(tmp_path / "killed")  # Finished: the result again, no training.
   assert again.returncode == 0 and "I(X;Z) = " in again.stdout
   assert json.load(open(tmp_path / "killed" / "results.json"))["i_xt"] == whole["i_xt"]
+
+
+def test_a_fit_killed_after_its_learning_rate_dropped_resumes_to_the_same_result(tmp_path):
+  """Patience 1 makes the drop come early; the kill lands on the commit after it."""
+  flags = ["--task=gaussian", "--dim=2", "--true_mi_bits=1.442695", "--num_samples=4000",
+           "--checkpoint_every=1", "--patience=1", "--num_last=2", "--lr_drops=1",
+           "--hidden_units=32x32", "--batch_size=128", "--max_steps=1500", "--eval_every=50"]
+
+  def mine(logdir, crash=""):
+    return subprocess.run([sys.executable, "-m", "tfib.bin.mine", *flags, f"--logdir={logdir}"],
+                          env=dict(os.environ, TFIB_CRASH_AT=crash), capture_output=True,
+                          text=True, timeout=600)
+
+  assert mine(tmp_path / "whole").returncode == 0
+  whole = json.load(open(tmp_path / "whole" / "results.json"))
+  assert "learning rate dropped 1 times" in whole["extras"]["i_xt_stop_reason"]
+  values = [v for _, v in whole["extras"]["i_xt_history_bits"]]
+  drop = next(k for k in range(len(values)) if early_stopping.EarlyStopping.replay(
+      values[:k + 1], patience=1, num_last=2, drops=1)[0].dropped)
+  # Commit k + 1 saves evaluation k + 1 (k from 0); the kill is in the one after the drop.
+  assert mine(tmp_path / "killed", f"commit:{drop + 2}").returncode == -9
+  resumed = mine(tmp_path / "killed")
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert f"resuming the fit after step {50 * (drop + 1)}" in resumed.stderr
+  killed = json.load(open(tmp_path / "killed" / "results.json"))
+  whole.pop("seconds"), killed.pop("seconds")
+  assert killed == whole
 
 
 # One Python process runs main() for each flag set (one TensorFlow import for all), the way

@@ -72,9 +72,10 @@ def test_a_saturated_infonce_is_a_caveat_not_a_failure():
   x, z = gaussian_tasks.correlated_gaussians(
       4000, 5, gaussian_tasks.rho_for_mi(10.0, 5), seed=3)
   # A two-layer critic: it reaches the ceiling within 600 steps (the default three layers
-  # are still creeping up to it there, which is flagged as not converged).
+  # are still creeping up to it there, which is flagged as not converged). The held-out
+  # batch is the training batch: all 800 held-out rows would lift the ceiling to log 800.
   result = estimators.get("infonce", hidden_units="128x128", weight_decay=1.0, batch_size=32,
-                          learning_rate=3e-3, max_steps=600, eval_every=25,
+                          eval_batch_size=32, learning_rate=3e-3, max_steps=600, eval_every=25,
                           patience=100).estimate_pair(x, z)
   assert "i_xt_near_bound_ceiling" in result.flags and not result.failed
   assert result.i_xt <= math.log2(32) + 1e-6

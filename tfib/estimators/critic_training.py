@@ -20,11 +20,12 @@ on a held-out split, in nats.
   continues exactly as the uninterrupted fit did.
 * The samples are split once into a training part and a held-out part (`split`). Every
   ``eval_every`` steps the bound is evaluated on all held-out rows (`evaluate_rows`: batches
-  of B, the last one overlapping, fresh marginal shuffles — ``eval_shuffles`` of them for
-  shuffled pairs — and channel noise for each evaluation), as per-row terms whose
-  `Bound.combine` is the held-out value, and on as many training rows (the in-sample
-  value). Training stops by held-out early stopping (`tfib.estimators.early_stopping`) or
-  after ``max_steps``. The estimate pools the rows of the best window of ``num_last``
+  of ``eval_batch_size`` rows, the last one overlapping, fresh marginal shuffles —
+  ``eval_shuffles`` of them for shuffled pairs — and channel noise for each evaluation),
+  as per-row terms whose `Bound.combine` is the held-out value, and on as many training
+  rows (the in-sample value). Training stops by held-out early stopping
+  (`tfib.estimators.early_stopping`, after its learning-rate drops) or after
+  ``max_steps``. The estimate pools the rows of the best window of ``num_last``
   evaluations (their joint terms and partition terms averaged row by row), so that
   `tfib.estimators.confidence` can resample them; ``train_estimate`` is the same window's
   in-sample value.
@@ -92,8 +93,8 @@ class CriticFit:
   train_history: Tuple[Tuple[int, float, float], ...]  # (step, mean bound, mean loss).
   steps: int
   stop_reason: str
-  ceiling: Optional[float]  # The bound's own ceiling for this batch size (InfoNCE: log B).
-  batch_size: int
+  ceiling: Optional[float]  # The bound's ceiling for the held-out batch (InfoNCE: log B).
+  batch_size: int  # B of the held-out batches the estimate was evaluated on.
   num_train: int
   num_held_out: int
   # The per-row terms (a, p) of the held-out rows, averaged over the best window:
@@ -151,12 +152,16 @@ class CriticTrainer:
       evaluation or the last step).
     eval_shuffles: with shuffled marginal pairs, how many shuffles of each held-out batch
       the partition terms pool (K; more make the held-out bound less noisy).
+    eval_batch_size: the rows of one held-out batch (None: ``batch_size``). With all
+      pairs, InfoNCE's value rises with it towards I — by at most log of it — as its bias
+      of about var(p(z|x)/p(z)) / (2B) shrinks (Poole et al. 2019), so a critic whose
+      score matrix is one matrix product is best evaluated on many rows at once.
   """
 
   def __init__(self, bound: Bound, critic, batch_size: int, learning_rate: float = 1e-3,
                weight_decay: float = 0.0, x_noise_std: float = 0.0, z_noise_std: float = 0.0,
                jit_compile: bool = True, seed: int = 0, steps_per_call: int = 50,
-               eval_shuffles: int = 8):
+               eval_shuffles: int = 8, eval_batch_size: Optional[int] = None):
     self.bound = bound
     self.critic = critic
     self.batch_size = int(batch_size)
@@ -171,6 +176,9 @@ class CriticTrainer:
     if eval_shuffles < 1:
       raise ValueError(f"eval_shuffles must be >= 1, got {eval_shuffles}.")
     self.eval_shuffles = int(eval_shuffles)
+    self.eval_batch_size = self.batch_size if eval_batch_size is None else int(eval_batch_size)
+    if self.eval_batch_size < 2:
+      raise ValueError(f"eval_batch_size must be >= 2, got {eval_batch_size}.")
     if not weight_decay >= 0:
       raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
     self.weight_decay = float(weight_decay)
@@ -194,7 +202,7 @@ class CriticTrainer:
     return x, z
 
   def _scores(self, x, z, perm):
-    batch = self.batch_size
+    batch = x.shape[0]
     if self.bound.all_pairs:
       scores = score_matrix(self.critic, x, z)
       off_diagonal = tf.logical_not(tf.eye(batch, dtype=tf.bool))
@@ -307,12 +315,13 @@ class CriticTrainer:
   def evaluate_rows(self, x, z, seed: int) -> Tuple[np.ndarray, np.ndarray]:
     """The per-row terms (a [M], p [M]) of the bound on all M rows of (x, z), in nats.
 
-    The rows are cut into batches of B in order, the last one ending at row M (so it
-    overlaps the one before unless B divides M); each row's terms come from the first
-    batch that holds it, its marginal pairs from within that batch (fresh shuffles and
-    channel noise for each ``seed``). `Bound.combine` of the rows is the held-out bound.
+    The rows are cut into batches of ``eval_batch_size`` (at most M) in order, the last
+    one ending at row M (so it overlaps the one before unless the batch divides M); each
+    row's terms come from the first batch that holds it, its marginal pairs from within
+    that batch (fresh shuffles and channel noise for each ``seed``). `Bound.combine` of the rows is the held-out bound.
     """
-    num, batch = int(x.shape[0]), self.batch_size
+    num = int(x.shape[0])
+    batch = min(self.eval_batch_size, num)
     rng = np.random.default_rng([self.seed, seed])
     starts = list(range(0, num - batch + 1, batch))
     if starts[-1] + batch < num:
@@ -360,9 +369,18 @@ class CriticTrainer:
 
   def fit(self, x, z, max_steps: int = 2000, eval_every: int = 50, patience: int = 10,
           held_out_fraction: float = 0.2, num_last: int = 5, min_delta: float = 0.0,
+          lr_drops: int = 0, lr_drop_factor: float = 0.3,
           callback: Optional[Callable[[int, dict], None]] = None,
           checkpoint: Optional[FitCheckpoint] = None) -> CriticFit:
     """Trains on paired samples x [N, ...], z [N, ...] and returns the held-out estimate.
+
+    When the held-out running mean has not improved for ``patience`` evaluations, the
+    learning rate is multiplied by ``lr_drop_factor`` (up to ``lr_drops`` times, the
+    patience counted anew after each) before training stops: a critic that has stopped
+    improving at a large step often gains a little more at a smaller one (on tfib-mine's
+    d = 20 Gaussian, one drop by 0.3 raised the held-out bound from 1.80 to 1.84 of 2
+    nats). The drops are a function of the held-out history, so a resumed fit sets the
+    rate it had.
 
     ``callback(step, metrics)`` is called after each evaluation with the mean training
     loss and bound since the last evaluation and the held-out bound (nats). With a
@@ -391,7 +409,9 @@ class CriticTrainer:
     history = [tuple(h) for h in progress.get("history", [])]
     train_history = [tuple(h) for h in progress.get("train_history", [])]
     seen_history = [tuple(h) for h in progress.get("seen_history", [])]
-    stopping, _ = EarlyStopping.replay([v for _, v in history], patience, num_last, min_delta)
+    stopping, _ = EarlyStopping.replay([v for _, v in history], patience, num_last, min_delta,
+                                       lr_drops)
+    self.optimizer.learning_rate = self.learning_rate * lr_drop_factor ** stopping.dropped
     stop_reason = progress.get("stop_reason")
 
     def commit():
@@ -437,7 +457,10 @@ class CriticTrainer:
         callback(step, {"train_loss": train_history[-1][2],
                         "train_bound": train_history[-1][1], "held_out_bound": held_value})
       self._ring[(len(history) - 1) % num_last].assign(np.stack([joint_rows, partition_rows]))
+      dropped = stopping.dropped
       stop = stopping.add(held_value)
+      if stopping.dropped > dropped:
+        self.optimizer.learning_rate = self.learning_rate * lr_drop_factor ** stopping.dropped
       if stopping.best_index == len(history) - 1:  # A new best window: keep its rows.
         self._best.assign(self._ring)
         self._best_count.assign(min(len(history), num_last))
@@ -445,7 +468,8 @@ class CriticTrainer:
         best = history[stopping.best_index]
         stop_reason = (f"early stopping at step {step}: the held-out running mean has not "
                        f"improved in {patience} evaluations (best {stopping.best:.4f} nats at "
-                       f"step {best[0]})")
+                       f"step {best[0]}; learning rate dropped {stopping.dropped} times "
+                       f"by {lr_drop_factor:g})")
       elif checkpoint is not None and len(history) % checkpoint.every == 0:
         commit()
     if checkpoint is not None and progress.get("stop_reason") is None:
@@ -460,6 +484,7 @@ class CriticTrainer:
         train_estimate=float(np.mean([seen_history[k][1] for k in window])),
         last_values=stopping.window(), history=tuple(history),
         train_history=tuple(train_history), steps=step, stop_reason=stop_reason,
-        ceiling=self.bound.ceiling(self.batch_size), batch_size=self.batch_size,
+        ceiling=self.bound.ceiling(min(self.eval_batch_size, num_held)),
+        batch_size=min(self.eval_batch_size, num_held),
         num_train=num_train, num_held_out=num_held, joint_rows=joint_rows,
         partition_rows=partition_rows)

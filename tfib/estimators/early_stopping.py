@@ -2,7 +2,8 @@
 
 Every evaluation adds a held-out value. Once ``num_last`` values exist, their running mean is
 tracked; when it has not improved (by more than ``min_delta``) for ``patience`` evaluations,
-training stops. The best window is that of the best running mean: ``num_last`` consecutive
+the learning rate drops (``drops`` times at most; the count restarts) and then training
+stops. The best window is that of the best running mean: ``num_last`` consecutive
 held-out evaluations — the last ones before held-out performance stopped improving, or simply
 the last ones if it never did; `critic_training` pools their held-out rows into the
 estimate, and their spread is the standard deviation of their values. (Picking the best
@@ -23,10 +24,12 @@ __all__ = ["EarlyStopping"]
 class EarlyStopping:
   """See the module docstring."""
 
-  def __init__(self, patience: int, num_last: int, min_delta: float = 0.0):
+  def __init__(self, patience: int, num_last: int, min_delta: float = 0.0, drops: int = 0):
     self.patience = int(patience)
     self.num_last = int(num_last)
     self.min_delta = float(min_delta)
+    self.drops = int(drops)
+    self.dropped = 0  # How many times the learning rate has dropped.
     self.values: List[float] = []
     self.best = -math.inf
     self.best_index = 0
@@ -43,13 +46,18 @@ class EarlyStopping:
       self.best, self.best_index, self.since_best = running, len(self.values) - 1, 0
       return False
     self.since_best += 1
-    return self.since_best >= self.patience
+    if self.since_best < self.patience:
+      return False
+    if self.dropped < self.drops:
+      self.dropped, self.since_best = self.dropped + 1, 0
+      return False
+    return True
 
   @classmethod
   def replay(cls, values: Sequence[float], patience: int, num_last: int,
-             min_delta: float = 0.0) -> Tuple["EarlyStopping", bool]:
+             min_delta: float = 0.0, drops: int = 0) -> Tuple["EarlyStopping", bool]:
     """The state after ``values``, and whether it had asked to stop at the last one."""
-    stopping, stop = cls(patience, num_last, min_delta), False
+    stopping, stop = cls(patience, num_last, min_delta, drops), False
     for value in values:
       stop = stopping.add(value)
     return stopping, stop

@@ -22,7 +22,8 @@ failed (`MIEstimate.failed`: the number must not be used).
 * ``above_ceiling``: the estimate exceeds a ceiling of the quantity itself (log2 N for
   I(X; T_σ) over N inputs, H(Y) for I(T_σ; Y)): the critic overfits the held-out samples.
 * ``near_bound_ceiling`` (a caveat, not a failure): an InfoNCE estimate within 10% of its
-  ceiling log B saturates; the information may be far above it (Poole et al. 2019).
+  ceiling log B (B the held-out batch) saturates; the information may be far above it
+  (Poole et al. 2019).
 """
 import math
 from typing import Dict, Optional, Sequence, Tuple
@@ -84,8 +85,9 @@ def check(quantity: str, fit, ci_nats: Tuple[float, float],
         f"{ceiling_nats / _LN2:.4g} bits: the critic overfits the held-out samples")
   if top is not None and fit.bound == "infonce" and value > 0.9 * top:
     flags[f"{quantity}_near_bound_ceiling"] = (
-        f"InfoNCE saturates near its ceiling log B = {top / _LN2:.4g} bits: the "
-        "information may be far above the estimate; raise batch_size")
+        f"InfoNCE saturates near its ceiling log B = {top / _LN2:.4g} bits (B = "
+        f"{fit.batch_size} held-out rows per batch): the information may be far above the "
+        "estimate; more samples or a larger eval_batch_size raise B")
   return flags
 
 

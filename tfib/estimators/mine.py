@@ -25,24 +25,30 @@ the `MIEstimate` is in bits (1 bit = ln 2 nats).
 
 Defaults (``DEFAULT_ESTIMATOR`` = "infonce", a separable critic g(x)ᵀh(z) with three
 128-unit SiLU layers and 32-dimensional embeddings, batch 256, AdamW at 1e-3, at most
-2,000 steps, held-out evaluation every 50 steps on 20% of the samples, patience 10, a
-window of 5) were chosen on the ground-truth suite (`tfib.data.ground_truth`, N = 5,000
-per task; bench/bench_mi_suite.py prints the table): mean absolute error 0.08 nats over
-its 39 tasks of at most 2 nats and none worse than 0.31, against 0.14 (worst 0.81) for
-MINE with a concatenation critic, and 0.12 (worst 0.53) with the former two layers and a
-fixed weight decay of 1.0. The weight decay keeps the critic from overfitting its
-training samples, a risk that grows with the input coordinates per sample, so it is
-set in proportion to them: 240 (Dx + Dz) / N_train, at most 6 (0.06 per coordinate at
-4,000 training samples). A fixed decay cannot serve both ends of the suite: 3.0 brought
-the 25 × 25 spiral and half-cube within 0.31 nats but left the 5 × 5 spiral 0.74 low,
-0.1 did the reverse. The third layer is what the curved low-dimensional maps need
-(spirals 3 × 3 and 5 × 5: 0.64 and 1.55 of 1 and 2 nats with two layers, 0.80 and 1.72
-with three). The 1/N_train keeps large samples from being over-regularised: for
-tfib-mine's d = 20, 2-nat Gaussian (N = 20,000) a decay of 2.4 capped the three-layer
-critic at 1.44 nats, the scaled 0.6 gives 1.76–1.81 over seeds 0–3 (two layers: 1.81–
-1.85); at N = 2,000 the scaled decay did as well or better than the unscaled on four
-tasks (spiral 5 × 5 1.70 against 1.67 nats, sparse 25 × 25 1.94 against 1.89). NWJ and
-SMILE share these defaults, except NWJ's learning rate of 3e-4: its e^(f−1) term makes
+2,000 steps, held-out evaluation every 50 steps on 20% of the samples, all held-out rows
+(at most 4,096) in one score matrix, patience 10 and one drop of the learning rate by 0.3
+before stopping, a window of 5) were chosen on the ground-truth suite
+(`tfib.data.ground_truth`, N = 5,000 per task; bench/bench_mi_suite.py prints the table):
+mean absolute error 0.075 nats over its 39 tasks of at most 2 nats and none worse than
+0.28, against 0.13 (worst 0.81) for MINE with a concatenation critic, and 0.12 (worst
+0.53) with the former two layers, a fixed weight decay of 1.0, held-out batches of 256
+and no drop. The weight decay keeps the critic from overfitting its training samples, a
+risk that grows with the input coordinates per sample, so it is set in proportion to
+them: 240 (Dx + Dz) / N_train, at most 6 (0.06 per coordinate at 4,000 training
+samples). A fixed decay cannot serve both ends of the suite: 3.0 brought the 25 × 25
+spiral and half-cube within 0.31 nats but left the 5 × 5 spiral 0.74 low, 0.1 did the
+reverse. The third layer is what the curved low-dimensional maps need (spirals 3 × 3 and
+5 × 5: 0.64 and 1.55 of 1 and 2 nats with two layers, 0.80 and 1.72 with three). The
+1/N_train keeps large samples from being over-regularised: for tfib-mine's d = 20, 2-nat
+Gaussian (N = 20,000) a decay of 2.4 capped the three-layer critic at 1.44 nats where the
+scaled 0.6 gave 1.76 (seed 0, held-out batches of 256); at N = 2,000 the scaled decay did
+as well or better than the unscaled on four tasks (spiral 5 × 5 1.70 against 1.67 nats,
+sparse 25 × 25 1.94 against 1.89). Two more choices took that Gaussian from 1.76 to 1.84
+nats: the evaluation on all held-out rows at once (InfoNCE's bias, about
+var(p(z|x)/p(z)) / (2B) = (e^(2I) − 1) / (2B) for Gaussians, is 0.1 nats at B = 256 for
+I = 2 nats; with 4,000 rows it is gone and the ceiling is log 4,000 instead of log 256:
+1.80 nats) and the learning-rate drop on a plateau (1.84). NWJ and SMILE share these
+defaults, except NWJ's learning rate of 3e-4: its e^(f−1) term makes
 larger steps unstable (at 1e-3 it gave 0.39 of 1 nat on a 1-d Gaussian, at 3e-4 0.99);
 MINE and MINE-f keep a concatenation critic MLP([x; z]) with two 128-unit ReLU layers
 and no weight decay, which measured best for them (SiLU or weight decay cost them
@@ -132,13 +138,17 @@ class VariationalEstimator(base.Estimator):
       the bound's default; mine and mine_f: two 128-unit ReLU layers, the others: three
       128-unit SiLU layers).
     batch_size: B; marginal pairs come from within a batch.
+    eval_batch_size: the rows of one held-out batch; None: all held-out rows, at most
+      `max_eval_batch_size`, when the bound scores all pairs and the critic is the
+      separable one (its score matrix is one matrix product), else ``batch_size``.
     learning_rate: Adam's learning rate; None: the bound's default (3e-4 for nwj, whose
       exponential term makes larger steps unstable; 1e-3 for the others).
     weight_decay: decoupled weight decay (AdamW); 0 for plain Adam; None: the bound's
       default, `fit_weight_decay` (0 for mine and mine_f; for the others 240 (Dx + Dz) /
       N_train, at most 6: 0.06 per input coordinate at 4,000 training samples).
-    max_steps, eval_every, patience, held_out_fraction, num_last: training length, the
-      held-out evaluation schedule, early stopping, and how many evaluations the estimate
+    max_steps, eval_every, patience, lr_drops, held_out_fraction, num_last: training
+      length, the held-out evaluation schedule, early stopping (after ``lr_drops`` drops
+      of the learning rate by 0.3 on a plateau), and how many evaluations the estimate
       pools (`critic_training.CriticTrainer.fit`).
     noise_std: σ of the Gaussian channel a layer is read through (`estimate` only).
     channel_prior: add the channel's known log-density to the I(X;T) critic (see above).
@@ -160,13 +170,17 @@ class VariationalEstimator(base.Estimator):
   weight_decay_per_input_and_sample = 240.0
   max_default_weight_decay = 6.0
   default_learning_rate = 1e-3
+  # The held-out score matrix of a separable critic: 4,096² entries, 64 MiB in float32.
+  max_eval_batch_size = 4096
 
   def __init__(self, critic: Optional[CriticSpec] = None,
                hidden_units: Optional[Sequence[int]] = None, embedding_dim: int = 32,
                activation: Optional[str] = None, batch_size: int = 256,
+               eval_batch_size: Optional[int] = None,
                learning_rate: Optional[float] = None, weight_decay: Optional[float] = None,
                max_steps: int = 2000, eval_every: int = 50,
-               patience: int = 10, held_out_fraction: float = 0.2, num_last: int = 5,
+               patience: int = 10, lr_drops: int = 1, held_out_fraction: float = 0.2,
+               num_last: int = 5,
                noise_std: float = 0.1, channel_prior: bool = False, standardize: bool = True,
                tail: Optional[float] = DEFAULT_TAIL, ci_level: float = 0.9, seed: int = 0,
                jit_compile: bool = False, steps_per_call: int = 50, **bound_params):
@@ -178,6 +192,9 @@ class VariationalEstimator(base.Estimator):
     self.embedding_dim = int(embedding_dim)
     self.activation = self.default_activation if activation is None else activation
     self.batch_size = int(batch_size)
+    if eval_batch_size is not None and eval_batch_size < 2:
+      raise ValueError(f"eval_batch_size must be >= 2, got {eval_batch_size}.")
+    self.eval_batch_size = None if eval_batch_size is None else int(eval_batch_size)
     self.learning_rate = float(self.default_learning_rate if learning_rate is None
                                else learning_rate)
     if weight_decay is not None and not weight_decay >= 0:
@@ -186,6 +203,9 @@ class VariationalEstimator(base.Estimator):
     self.max_steps = int(max_steps)
     self.eval_every = int(eval_every)
     self.patience = int(patience)
+    if lr_drops < 0:
+      raise ValueError(f"lr_drops must be >= 0, got {lr_drops}.")
+    self.lr_drops = int(lr_drops)
     self.held_out_fraction = float(held_out_fraction)
     self.num_last = int(num_last)
     if not noise_std > 0:
@@ -214,9 +234,11 @@ class VariationalEstimator(base.Estimator):
     return dict(
         critic=self.critic, hidden_units=self.hidden_units, embedding_dim=self.embedding_dim,
         activation=self.activation, batch_size=self.batch_size,
-        learning_rate=self.learning_rate, weight_decay=self.weight_decay,
+        eval_batch_size=self.eval_batch_size, learning_rate=self.learning_rate,
+        weight_decay=self.weight_decay,
         max_steps=self.max_steps, eval_every=self.eval_every, patience=self.patience,
-        held_out_fraction=self.held_out_fraction, num_last=self.num_last,
+        lr_drops=self.lr_drops, held_out_fraction=self.held_out_fraction,
+        num_last=self.num_last,
         noise_std=self.noise_std, channel_prior=self.channel_prior,
         standardize=self.standardize, tail=self.tail, ci_level=self.ci_level,
         seed=self.seed, jit_compile=self.jit_compile, steps_per_call=self.steps_per_call,
@@ -266,11 +288,26 @@ class VariationalEstimator(base.Estimator):
         make_bound(self.bound_name, **self.bound_params), critic, self.batch_size,
         self.learning_rate, weight_decay=self.fit_weight_decay(x.shape[1], z.shape[1], num_train),
         x_noise_std=x_noise_std, z_noise_std=z_noise_std, jit_compile=self.jit_compile,
-        seed=self.seed, steps_per_call=self.steps_per_call)
+        seed=self.seed, steps_per_call=self.steps_per_call,
+        eval_batch_size=self.fit_eval_batch_size(x.shape[0] - num_train))
     fit = trainer.fit(x, z, max_steps=self.max_steps, eval_every=self.eval_every,
-                      patience=self.patience, held_out_fraction=self.held_out_fraction,
+                      patience=self.patience, lr_drops=self.lr_drops,
+                      held_out_fraction=self.held_out_fraction,
                       num_last=self.num_last, callback=callback, checkpoint=checkpoint)
     return fit, trainer
+
+  def fit_eval_batch_size(self, num_held: int) -> int:
+    """The held-out batch of a fit with ``num_held`` held-out rows: ``eval_batch_size`` if
+    given, else all of them (at most `max_eval_batch_size`) for an all-pairs bound with
+    the separable critic — InfoNCE's bias, about var(p(z|x)/p(z)) / (2B), then shrinks:
+    0.10 of the 2 nats of tfib-mine's d = 20 Gaussian at B = 256, none at 4,000 —
+    and ``batch_size`` otherwise."""
+    if self.eval_batch_size is not None:
+      return self.eval_batch_size
+    if self.critic == "separable" and make_bound(self.bound_name,
+                                                 **self.bound_params).all_pairs:
+      return max(self.batch_size, min(num_held, self.max_eval_batch_size))
+    return self.batch_size
 
   def fit_weight_decay(self, x_dims: int, z_dims: int, num_train: int) -> float:
     """The weight decay of a fit on ``num_train`` training pairs of Dx- and Dz-dimensional

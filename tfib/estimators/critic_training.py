@@ -393,6 +393,7 @@ class CriticTrainer:
       if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}.")
     x, z, num_train, num_held = check_pairs(x, z, self.batch_size, held_out_fraction)
+    held_batch = min(self.eval_batch_size, num_held)
     train, held = split(x.shape[0], held_out_fraction, self.seed)
     x_train, z_train = tf.constant(x[train]), tf.constant(z[train])
     x_held, z_held = tf.constant(x[held]), tf.constant(z[held])
@@ -411,7 +412,11 @@ class CriticTrainer:
     seen_history = [tuple(h) for h in progress.get("seen_history", [])]
     stopping, _ = EarlyStopping.replay([v for _, v in history], patience, num_last, min_delta,
                                        lr_drops)
-    self.optimizer.learning_rate = self.learning_rate * lr_drop_factor ** stopping.dropped
+
+    def set_learning_rate():
+      self.optimizer.learning_rate = self.learning_rate * lr_drop_factor ** stopping.dropped
+
+    set_learning_rate()
     stop_reason = progress.get("stop_reason")
 
     def commit():
@@ -460,7 +465,7 @@ class CriticTrainer:
       dropped = stopping.dropped
       stop = stopping.add(held_value)
       if stopping.dropped > dropped:
-        self.optimizer.learning_rate = self.learning_rate * lr_drop_factor ** stopping.dropped
+        set_learning_rate()
       if stopping.best_index == len(history) - 1:  # A new best window: keep its rows.
         self._best.assign(self._ring)
         self._best_count.assign(min(len(history), num_last))
@@ -484,7 +489,6 @@ class CriticTrainer:
         train_estimate=float(np.mean([seen_history[k][1] for k in window])),
         last_values=stopping.window(), history=tuple(history),
         train_history=tuple(train_history), steps=step, stop_reason=stop_reason,
-        ceiling=self.bound.ceiling(min(self.eval_batch_size, num_held)),
-        batch_size=min(self.eval_batch_size, num_held),
+        ceiling=self.bound.ceiling(held_batch), batch_size=held_batch,
         num_train=num_train, num_held_out=num_held, joint_rows=joint_rows,
         partition_rows=partition_rows)

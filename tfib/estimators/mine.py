@@ -227,7 +227,8 @@ class VariationalEstimator(base.Estimator):
       raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}.")
     self.steps_per_call = int(steps_per_call)
     self.bound_params = dict(bound_params)
-    make_bound(self.bound_name, **self.bound_params)  # Validates the bound's parameters.
+    # Also validates the bound's parameters.
+    self.all_pairs = make_bound(self.bound_name, **self.bound_params).all_pairs
 
   @property
   def params(self) -> Dict[str, Any]:
@@ -304,8 +305,7 @@ class VariationalEstimator(base.Estimator):
     and ``batch_size`` otherwise."""
     if self.eval_batch_size is not None:
       return self.eval_batch_size
-    if self.critic == "separable" and make_bound(self.bound_name,
-                                                 **self.bound_params).all_pairs:
+    if self.critic == "separable" and self.all_pairs:
       return max(self.batch_size, min(num_held, self.max_eval_batch_size))
     return self.batch_size
 

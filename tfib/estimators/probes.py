@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfib.data import epoch_order
 from tfib.estimators.base import as_finite_activations, as_labels, label_entropy
 
 __all__ = ["ProbeEstimate", "probe_information", "probe_features"]
@@ -55,14 +56,15 @@ def probe_features(h: np.ndarray, max_features: int = 4096):
 
 
 def probe_information(h_train, y_train, h_test, y_test, hidden_units: Sequence[int] = (),
-                      max_steps: int = 3000, eval_every: int = 50, patience: int = 5,
-                      learning_rate: float = 1e-2, seed: int = 0,
+                      max_epochs: int = 200, batch_size: int = 64, patience: int = 5,
+                      learning_rate: float = 1e-3, seed: int = 0,
                       max_features: int = 4096) -> ProbeEstimate:
   """The held-out lower bound on I(H;Y) of a probe (no ``hidden_units``: linear).
 
-  Trained full-batch with Adam on 90% of the training pairs, ``eval_every`` steps per
-  compiled call, stopped when the cross-entropy on the other 10% has not improved for
-  ``patience`` evaluations (the best weights are kept).
+  Trained with Adam on mini-batches of ``batch_size`` of 90% of the training pairs (each
+  epoch one compiled pass in `epoch_order.permutation` order), stopped when the
+  cross-entropy on the other 10% has not improved for ``patience`` epochs (the best
+  weights are kept). An epoch costs what one full-batch step costs and makes N / B updates.
   """
   as_finite_activations(h_train, "training representations")  # Checks; keeps the shape.
   as_finite_activations(h_test, "held-out representations")
@@ -92,18 +94,24 @@ def probe_information(h_train, y_train, h_test, y_test, hidden_units: Sequence[i
   x_check, y_check = tf.constant(train[check]), tf.constant(y_train[check])
   loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
+  batch_size = min(int(batch_size), len(fit))
+  per_epoch = len(fit) // batch_size
+
   @tf.function
-  def steps():
-    for _ in tf.range(eval_every):
+  def train_epoch(batches):
+    for i in tf.range(tf.shape(batches)[0]):
       with tf.GradientTape() as tape:
-        value = loss(y_fit, model(x_fit, training=True))
+        value = loss(tf.gather(y_fit, batches[i]),
+                     model(tf.gather(x_fit, batches[i]), training=True))
       optimizer.apply_gradients(zip(tape.gradient(value, model.trainable_variables),
                                     model.trainable_variables))
     return loss(y_check, model(x_check, training=False))
 
   best, best_weights, since = math.inf, model.get_weights(), 0
-  for _ in range(max(1, max_steps // eval_every)):
-    checked = float(steps())
+  for epoch in range(1, max_epochs + 1):
+    order = epoch_order.permutation(len(fit), seed, epoch)
+    checked = float(train_epoch(tf.constant(
+        order[:per_epoch * batch_size].reshape(per_epoch, batch_size), tf.int32)))
     if checked < best - 1e-4:
       best, best_weights, since = checked, model.get_weights(), 0
     else:

@@ -222,11 +222,11 @@ def main():
     unconditional = times["unconditional"]
     conditional = program.jobs()[1:]
     fitting = sum(results[j]["seconds"] for j in conditional)
+    jobs_seconds = sum(times[j] for j in conditional)
     print(f"pipeline: unconditional decoder {unconditional:.0f} s, {len(conditional)} "
-          f"conditional decoders {sum(times[j] for j in conditional):.0f} s "
-          f"({program.config.warm_start} warm starts, early stopping), of which training "
-          f"them {fitting:.0f} s and the rest (held-out NLL, probes, samples) "
-          f"{sum(times[j] for j in conditional) - fitting:.0f} s")
+          f"conditional decoders {jobs_seconds:.0f} s ({program.config.warm_start} warm "
+          f"starts, early stopping), of which training them {fitting:.0f} s and the rest "
+          f"(held-out NLL, probes, samples) {jobs_seconds - fitting:.0f} s")
     minutes = (train_seconds + sum(times.values())) / 60
     if args.layers:
       print(f"(layers {args.layers} only: {minutes:.1f} min for their part of the quick "

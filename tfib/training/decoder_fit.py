@@ -4,10 +4,10 @@ Darlow & Storkey bound H(X | H) by the held-out negative log-likelihood of a dec
 p(x | h). Any decoder's held-out NLL is an upper bound, so how the decoder got there does
 not bias the bound; it only decides how tight it is and how long it takes:
 
-* **Warm start** (`warm_start`): a conditional decoder starts as the unconditional one —
-  every shared weight copied, the projections of the condition into the gated blocks set
-  to zero — so at step 0 it already has the unconditional NLL, and training only has to
-  learn what h adds.
+* **Warm start** (`warm_start`): a decoder starts from another one's weights — every
+  weight of the same path and shape copied, projections of the condition that the other
+  lacks set to zero (from the unconditional decoder, step 0 has its NLL). Or
+  ``prepare`` pretrains part of it first (`tfib.training.conditioning_pretraining`).
 * **Early stopping** (`fit_decoder`): every ``eval_every`` steps the Polyak weights are
   evaluated on a validation split (taken from the training images, never the held-out
   images the bound is reported on); training stops when validation bits/dim have not
@@ -18,9 +18,9 @@ not bias the bound; it only decides how tight it is and how long it takes:
   saved at evaluations; the batches are functions of (seed, step), so a resumed fit is
   the uninterrupted fit.
 
-The conditional input of a batch is computed from its images by ``condition`` (for the
-decoder-MI program: the frozen ResNet's layer), so nothing the size of the training set
-times a feature map is ever held in memory.
+The conditional input of a batch comes from ``condition`` (for the decoder-MI program: the
+frozen ResNet's layer, computed once for every image when it fits in memory, else per
+batch), so the caller decides whether a training set of feature maps is ever held.
 """
 import json
 import math
@@ -57,11 +57,14 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
                 condition: Optional[Callable] = None, max_steps: int = 2000,
                 batch_size: int = 32, eval_every: int = 100, patience: int = 5,
                 min_delta: float = 1e-3, seed: int = 0, checkpoint=None,
-                on_eval: Optional[Callable[[int, Dict], None]] = None) -> Dict:
+                on_eval: Optional[Callable[[int, Dict], None]] = None,
+                prepare: Optional[Callable[[], None]] = None) -> Dict:
   """Trains ``trainer`` (a `PixelCNNTrainer`) on ``images`` (levels, [N, H, W, C]).
 
   ``condition(indices, split)`` gives the conditional input of the images at ``indices``
-  of "train" or "validation" (None: unconditional). Returns the progress: {"step",
+  of "train" or "validation" (None: unconditional). ``prepare()`` runs once, before the
+  first step of a fit that is not resumed (for instance `pretrain_conditioning`); the
+  Polyak weights are then set to the network's. Returns the progress: {"step",
   "history": [[step, train bits/dim, validation bits/dim], ...], "best", "stop_reason"}.
   """
   progress_variable = tf.Variable("", dtype=tf.string, trainable=False, name="decoder_fit")
@@ -90,9 +93,14 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
     return total / len(validation)
 
   if not finished_before and "initial_bits" not in progress:
+    if prepare is not None:
+      prepare()
+      trainer.reset_polyak()
     # The starting point is a candidate too: a warm-started decoder that cannot use h
-    # keeps the unconditional weights instead of fitting noise.
+    # keeps the weights it started from instead of fitting noise.
     progress["initial_bits"] = progress["best"] = validation_bits()
+    for name, variable in polyak.items():
+      best[name].assign(variable)
   losses = []
   while progress["stop_reason"] is None:
     if progress["step"] >= max_steps:

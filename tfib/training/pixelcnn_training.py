@@ -122,8 +122,7 @@ class PixelCNNTrainer:
       self.distributed = tf.distribute.has_strategy()  # False for the default strategy.
       self.ema_network = PixelCNNNetwork.from_config(self.network.get_config())
       self.ema_network.build()
-      for ema, var in zip(self.ema_network.weights, self.network.weights):
-        ema.assign(var)
+      self.reset_polyak()
       self.optimizer = optimizer or keras.optimizers.Adam(learning_rate)
       self.optimizer.build(self.network.trainable_variables)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -233,14 +232,18 @@ class PixelCNNTrainer:
       conditional_input = tf.convert_to_tensor(conditional_input, tf.float32)
     if self._pending_data_init:
       self.distribution.initialize_from_data(images, conditional_input)
-      for ema, var in zip(self.ema_network.weights, self.network.weights):
-        ema.assign(var)
+      self.reset_polyak()
       self._pending_data_init = False
     if self.distributed:
       images = self._split(images)
       if conditional_input is not None:
         conditional_input = self._split(conditional_input)
     return self._train_step(images, conditional_input)
+
+  def reset_polyak(self):
+    """Sets the Polyak weights to the network's (after weights were set from outside)."""
+    for ema, var in zip(self.ema_network.weights, self.network.weights):
+      ema.assign(var)
 
   def train_step(self, images, conditional_input=None):
     """One compiled optimisation step on a global batch; returns its mean bits/dim."""
@@ -254,7 +257,8 @@ class PixelCNNTrainer:
       def bits(images, conditional_input):  # Values are checked on the host (evaluate).
         return _bits_per_dim(dist, images, conditional_input, training=False)
 
-      self._eval_fns[use_ema] = tf.function(bits, jit_compile=self.jit_compile)
+      self._eval_fns[use_ema] = tf.function(bits, jit_compile=self.jit_compile,
+                                            reduce_retracing=True)
     return self._eval_fns[use_ema]
 
   def evaluate(self, images, conditional_input=None, batch_size: int = 64,

@@ -12,9 +12,11 @@ the paper's Figure 1 (samples given h, rows = epochs) to TensorBoard and PNGs.
     tensorboard --logdir runs/classifier_quick/decoder_mi
 
 Each decoder is a job: --job=unconditional first, then --job=<layer>:<epoch>; each starts
-from the layer's decoder of the previous epoch, or with --warm_start=unconditional from the
-unconditional one (then the jobs are independent: a job array). No --job runs them all. Killed at any point, the same command resumes; finished decoders
-are not trained again; the summary is rebuilt from what is done.
+from the layer's decoder of the previous epoch, or with --warm_start=independent from random
+weights with its conditioning network pretrained on its own h (then the conditional jobs
+are independent of each other: a job array). No --job runs them all. Killed at any point,
+the same command resumes; finished decoders are not trained again; the summary is rebuilt
+from what is done.
 """
 import os
 import sys
@@ -30,9 +32,14 @@ flags.DEFINE_string("run", None, "The tfib-train run directory to decode.")
 flags.DEFINE_list("layers", ["h1", "h2", "h3", "h4"], "Layers (Capture points) to decode.")
 flags.DEFINE_string("epochs", "all", "Saved epochs to decode: 'all' or a list, e.g. 0,1,3.")
 flags.DEFINE_string("job", None, "Run one job: 'unconditional' or '<layer>:<epoch>'.")
-flags.DEFINE_enum("warm_start", "previous_epoch", ["previous_epoch", "unconditional"],
+flags.DEFINE_enum("warm_start", "previous_epoch", ["previous_epoch", "independent"],
                   "Start each conditional decoder from the same layer's decoder of the "
-                  "previous epoch (fast), or from the unconditional one (independent jobs).")
+                  "previous epoch, or from random weights with a pretrained conditioning "
+                  "network (independent jobs, for job arrays).")
+flags.DEFINE_integer("conditioning_pretraining_steps", 1000,
+                     "Steps that fit the conditioning network of a decoder starting from "
+                     "random weights as a factorized decoder of its h (0: none).",
+                     lower_bound=0)
 flags.DEFINE_list("estimators", ["decoder"], "decoder, and mine for a second opinion "
                   "(I(X; h+noise) and I(h+noise; Y) of the MINE family on the same h).")
 flags.DEFINE_integer("downsample", 1, "Average-pool the decoded images by this factor.",
@@ -67,19 +74,18 @@ flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "true", "false"],
                   "bfloat16 convolutions in the decoders (float32 weights and likelihood): "
                   "auto takes them on GPUs with bfloat16 tensor cores (compute capability "
-                  ">= 8.0) and not on CPUs, where oneDNN's float32 graph is faster "
+                  ">= 8.0) and on CPUs with AMX, where they are faster "
                   "(bench/bench_decoder_mi.py measures speed and the change in bits/dim).")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory.")
 shared_flags.define_run_flags(default_logdir=None)
 
 
-def _mixed_precision(tf) -> bool:
+def _mixed_precision() -> bool:
   """--mixed_precision resolved for this machine (the run's configuration records it)."""
   if FLAGS.mixed_precision != "auto":
     return FLAGS.mixed_precision == "true"
-  capabilities = [tf.config.experimental.get_device_details(gpu).get("compute_capability")
-                  for gpu in tf.config.list_physical_devices("GPU")]
-  return bool(capabilities) and all(c is not None and c >= (8, 0) for c in capabilities)
+  from tfib.training import precision  # pylint: disable=g-import-not-at-top  (TF)
+  return precision.bfloat16_pays()
 
 
 def main(argv):
@@ -102,10 +108,11 @@ def main(argv):
       levels=FLAGS.levels, num_resnet=FLAGS.num_resnet, num_hierarchies=FLAGS.num_hierarchies,
       num_filters=FLAGS.num_filters, num_logistic_mix=FLAGS.num_logistic_mix,
       dropout_p=FLAGS.dropout_p, conditioning_filters=FLAGS.conditioning_filters,
-      mixed_precision=_mixed_precision(tf), batch_size=FLAGS.batch_size,
+      mixed_precision=_mixed_precision(), batch_size=FLAGS.batch_size,
       learning_rate=FLAGS.learning_rate,
       max_steps=FLAGS.max_steps, max_steps_conditional=FLAGS.max_steps_conditional,
       eval_every=FLAGS.eval_every, patience=FLAGS.patience, warm_start=FLAGS.warm_start,
+      conditioning_pretraining_steps=FLAGS.conditioning_pretraining_steps,
       estimators=tuple(FLAGS.estimators), mine_estimator=FLAGS.mine_estimator,
       num_sampled_images=FLAGS.num_sampled_images, samples_per_image=FLAGS.samples_per_image,
       seed=FLAGS.seed)

@@ -143,6 +143,21 @@ def test_what_the_run_does_not_have_is_refused_with_what_it_has(known):
     program.run("image:3")
 
 
+def test_h_held_in_memory_is_the_h_computed_per_batch(known, monkeypatch):
+  program, _ = known
+  represent = program._representation("image", 0)  # pylint: disable=protected-access
+  held = program._condition(represent)  # pylint: disable=protected-access
+  monkeypatch.setattr(decoder_mi, "CACHED_H_BYTES", 0)  # Nothing fits: per batch.
+  per_batch = program._condition(represent)  # pylint: disable=protected-access
+  for split in ("train", "validation", "test"):
+    index = np.array([5, 0, 17, 3])
+    np.testing.assert_allclose(held(index, split), per_batch(index, split), rtol=1e-5,
+                               atol=1e-6)
+  # Standardised per channel on the training images.
+  h = held(np.arange(len(program.images["train"])), "train")
+  assert abs(h[:1000].mean()) < 1e-3
+
+
 def test_mixed_precision_decoders_are_their_own_experiment(known):
   program, _ = known
   mixed = decoder_mi.DecoderMI(program.source,
@@ -203,9 +218,13 @@ def test_a_corrupt_network_is_a_clear_error(tmp_path):
     stream.seek(200)
     stream.write(b"garbage" * 20)
   result = _decoder_mi(source, tmp_path / "in_order", "", "--job=h4:1")
+  assert result.returncode == 1  # Every conditional decoder is compared with this one.
+  assert "run --job=unconditional first" in result.stderr
+  assert _decoder_mi(source, tmp_path / "in_order", "", "--job=unconditional").returncode == 0
+  result = _decoder_mi(source, tmp_path / "in_order", "", "--job=h4:1")
   assert result.returncode == 1  # By default it starts from the previous epoch's decoder.
   assert "Job h4:1 starts from decoder h4:0: run --job=h4:0 first" in result.stderr
-  independent = "--warm_start=unconditional"
+  independent = "--warm_start=independent"
   result = _decoder_mi(source, tmp_path / "decoders", "", "--job=unconditional", independent)
   assert result.returncode == 0, result.stderr[-3000:]
   result = _decoder_mi(source, tmp_path / "decoders", "", "--job=h4:1", independent)

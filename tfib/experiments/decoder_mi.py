@@ -25,17 +25,21 @@ smaller X' trade resolution for CPU time and say so in the results.
 Jobs and runs
 -------------
 Every decoder is a job and a resumable run (`tfib.runs.Run`) under ``logdir``: the job
-"unconditional" first, then "<layer>:<epoch>". A conditional decoder starts from a trained
-one (`tfib.training.decoder_fit.warm_start`): with ``warm_start="previous_epoch"`` from the
-same layer's decoder of the previous saved epoch (the first epoch: from the unconditional
-one); with "unconditional" always from the unconditional one, so that the jobs are
-independent of each other (a job array: ``--job``). The decoders read h standardised per
-channel (mean and standard deviation of that layer at that epoch over the first 1,000
-training images): an invertible affine map of h, so I(X;H) is unchanged, and the inputs
-keep one scale although a layer's scale changes between epochs (2.5-fold between the quick
-classifier's epochs 0 and 1). Either way
-each decoder's held-out NLL bounds H(X|H). A finished job has its ``result.json`` and is
-not trained again. ``summary/`` is derived from the finished jobs, rebuilt whole every time:
+"unconditional" first, then "<layer>:<epoch>". With ``warm_start="previous_epoch"`` a
+conditional decoder starts from the same layer's decoder of the previous saved epoch
+(`tfib.training.decoder_fit.warm_start`); the first epoch's, and with "independent" every
+conditional decoder, starts from random weights with its conditioning network pretrained
+as a factorized decoder of its own h (`tfib.training.conditioning_pretraining`;
+``conditioning_pretraining_steps``), so that those jobs need nothing but the unconditional
+one (a job array: ``--job``). A trained conditional decoder that is not better than the
+unconditional one on the validation split is replaced by it (projections of h zero): its
+I(X;H) is 0 and flagged, never below 0 because a decoder trained for fewer steps models
+the images worse. The decoders read h standardised per channel (mean and standard deviation
+of that layer at that epoch over the first 1,000 training images): an invertible affine map
+of h, so I(X;H) is unchanged, and the inputs keep one scale although a layer's scale
+changes between epochs (2.5-fold between the quick classifier's epochs 0 and 1). Either
+way each decoder's held-out NLL bounds H(X|H). A finished job has its ``result.json`` and
+is not trained again. ``summary/`` is derived from the finished jobs, rebuilt whole every time:
 results.jsonl, TensorBoard (``mi/decoder/<layer>/I_XH``, ``I_HY``, the plane, the sample
 grids ``samples/<layer>``), PNGs. The decoders' training curves (bits/dim) are in each
 job's run.
@@ -46,6 +50,7 @@ configuration, so decoders of the two precisions never share an experiment.
 bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim.
 """
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -66,6 +71,7 @@ from tfib.layers import activation_model
 from tfib.runs import atomic, tensorboard
 from tfib.runs.step_checkpoint import StepCheckpoint
 from tfib.training import input_pipeline
+from tfib.training.conditioning_pretraining import pretrain_conditioning
 from tfib.training.decoder_fit import fit_decoder, network_weights, warm_start
 from tfib.training.pixelcnn_training import PixelCNNTrainer
 
@@ -74,8 +80,9 @@ __all__ = ["DecoderConfig", "DecoderMI", "PROGRAM", "UNCONDITIONAL", "decoder_vi
 PROGRAM = "tfib-decoder-mi"
 UNCONDITIONAL = "unconditional"
 RESULT = "result.json"
+CACHED_H_BYTES = 2 ** 30  # A layer's h of all images is kept in memory up to this size.
 ESTIMATORS = ("decoder", "mine")
-WARM_STARTS = ("previous_epoch", "unconditional")
+WARM_STARTS = ("previous_epoch", "independent")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +108,8 @@ class DecoderConfig:
   patience: int = 4
   validation_fraction: float = 0.1
   probe_hidden_units: int = 128
-  warm_start: str = "previous_epoch"  # Or "unconditional": jobs independent of each other.
+  warm_start: str = "previous_epoch"  # Or "independent": jobs independent of each other.
+  conditioning_pretraining_steps: int = 1000  # Of a decoder that starts from random weights.
   estimators: Tuple[str, ...] = ("decoder",)
   mine_estimator: str = "infonce"
   num_sampled_images: int = 4
@@ -233,21 +241,24 @@ class DecoderMI:
     found = _read(os.path.join(self._directory(job), RESULT))
     if found is not None:
       return found
+    if job != UNCONDITIONAL and not self.done(UNCONDITIONAL):
+      raise ValueError(f"Job {job} compares its decoder with the unconditional one: run "
+                       f"--job={UNCONDITIONAL} first.")
     source = self._warm_source(job)
     if source is not None and not self.done(source):
       raise ValueError(f"Job {job} starts from decoder {source}: run --job={source} first "
-                       "(or use --warm_start=unconditional for independent jobs).")
+                       "(or use --warm_start=independent for independent jobs).")
     self.log(f"decoder {job}: training")
     return self._unconditional() if job == UNCONDITIONAL else self._conditional(job)
 
   def _warm_source(self, job: str) -> Optional[str]:
-    """The job whose decoder ``job`` starts from (None for the unconditional one)."""
+    """The job whose decoder ``job`` starts from (None: random weights)."""
     if job == UNCONDITIONAL:
       return None
     layer, epoch = job.split(":")
     index = self.config.epochs.index(int(epoch))
-    if self.config.warm_start == "unconditional" or index == 0:
-      return UNCONDITIONAL
+    if self.config.warm_start == "independent" or index == 0:
+      return None
     return f"{layer}:{self.config.epochs[index - 1]}"
 
   def _pixelcnn(self, conditional_shape, job: str = UNCONDITIONAL):
@@ -262,7 +273,7 @@ class DecoderMI:
                     jit_compile_sampling=self.jit_compile,
                     dtype_policy="mixed_bfloat16" if c.mixed_precision else None)
 
-  def _fit(self, job, distribution, condition):
+  def _fit(self, job, distribution, condition, prepare=None):
     run = runs.Run(self._directory(job), PROGRAM, **self.run_options)
     run.declare("decoders", self.config.as_dict())
     run.declare("job", {"job": job, "source": self.source})
@@ -282,7 +293,8 @@ class DecoderMI:
                    else self.config.max_steps_conditional),
         batch_size=self.config.batch_size, eval_every=self.config.eval_every,
         patience=self.config.patience, seed=self.config.seed,
-        checkpoint=StepCheckpoint(run, every=2), on_eval=on_eval)
+        checkpoint=StepCheckpoint(run, every=2), on_eval=on_eval,
+        prepare=None if prepare is None else lambda: prepare(run))
     run.close()
     return run, trainer, progress, time.perf_counter() - started
 
@@ -325,16 +337,21 @@ class DecoderMI:
   def _condition(self, represent):
     """What a decoder of the layer ``represent`` (`_representation`) is conditioned on:
     ``condition(index, split)``, the layer's h of those images standardised per channel
-    (see the module docstring), computed per batch (no training set of feature maps)."""
+    (see the module docstring). h of every image is computed once when all of it fits in
+    ``CACHED_H_BYTES``, else per batch (a ResNet forward per step)."""
     h = represent(self.images["train"][:1000]).astype(np.float64)
     axes = tuple(range(h.ndim - 1))
     mean, std = h.mean(axis=axes), h.std(axis=axes)
     scale = np.where(std > 0, std, 1.0)  # A constant channel stays constant (zero).
 
-    def condition(index, split):
-      return ((represent(self.images[split][index]) - mean) / scale).astype(np.float32)
+    def standardised(images):
+      return ((represent(images) - mean) / scale).astype(np.float32)
 
-    return condition
+    size = 4 * h[0].size * sum(len(images) for images in self.images.values())
+    if size > CACHED_H_BYTES:
+      return lambda index, split: standardised(self.images[split][index])
+    cached = {split: standardised(images) for split, images in self.images.items()}
+    return lambda index, split: cached[split][index]
 
   def _conditional(self, job: str) -> Dict:
     layer, epoch = job.split(":")
@@ -343,19 +360,34 @@ class DecoderMI:
     condition = self._condition(represent)
     h_shape = tuple(represent(self.images["test"][:1]).shape[1:])
     distribution = self._pixelcnn(h_shape, job)
-    with np.load(os.path.join(self._directory(self._warm_source(job)), "weights.npz")) as w:
-      warm_start(distribution, dict(w))
-    run, trainer, progress, seconds = self._fit(job, distribution, condition)
-    bits = self._bits_per_image(trainer, condition)
-    unconditional = np.load(os.path.join(self._directory(UNCONDITIONAL), "test_bits.npy"))
-    difference = unconditional - bits
+    source, prepare = self._warm_source(job), None
+    if source is not None:
+      warm_start(distribution, self._weights(source))
+    elif (self.config.conditioning_pretraining_steps
+          and distribution.network.conditioning.spatial):
+      prepare = functools.partial(self._pretrain_conditioning, job,
+                                  distribution=distribution, condition=condition)
+    run, trainer, progress, seconds = self._fit(job, distribution, condition, prepare)
+    unconditional = _read(os.path.join(self._directory(UNCONDITIONAL), RESULT))
+    unconditional_bits = np.load(os.path.join(self._directory(UNCONDITIONAL),
+                                              "test_bits.npy"))
+    fell_back = progress["best"] >= unconditional["validation_bits_per_dim"]
+    if fell_back:  # The unconditional decoder is a conditional one that ignores h.
+      warm_start(trainer.ema_distribution, self._weights(UNCONDITIONAL))
+      bits = unconditional_bits
+    else:
+      bits = self._bits_per_image(trainer, condition)
+    difference = unconditional_bits - bits
     dims = float(np.prod(self.image_shape))
     result = {"job": job, "layer": layer, "epoch": epoch,
               "i_xh_bits": float(difference.mean()),
               "i_xh_standard_error": float(difference.std(ddof=1) / math.sqrt(len(bits))),
               "i_xh_bits_per_dim": float(difference.mean() / dims),
               "h_x_given_h_bits": float(bits.mean()),
-              "validation_bits_per_dim": progress["best"], "warm_start": self._warm_source(job),
+              "validation_bits_per_dim": progress["best"], "warm_start": source,
+              "conditioning_pretraining_steps": 0 if prepare is None else
+                                                self.config.conditioning_pretraining_steps,
+              "fell_back_to_unconditional": bool(fell_back),
               "steps": progress["step"],
               "stop_reason": progress["stop_reason"], "seconds": seconds,
               "h_shape": list(h_shape)}
@@ -385,6 +417,21 @@ class DecoderMI:
     self._save_weights(run.path, trainer)
     atomic.write_json(os.path.join(run.path, RESULT), result)
     return result
+
+  def _pretrain_conditioning(self, job: str, run, *, distribution, condition):
+    """Fits the conditioning network of a decoder that starts from random weights."""
+    started = time.perf_counter()
+    bits = pretrain_conditioning(distribution, self.levels["train"], condition,
+                                 steps=self.config.conditioning_pretraining_steps,
+                                 seed=self.config.seed)
+    tensorboard.write_scalars(run.writer(), [
+        ("decoder/conditioning_pretraining_bits_per_dim", bits, 0)])
+    self.log(f"decoder {job}: conditioning network pretrained as a factorized decoder, "
+             f"{bits:.4f} bits/dim in {time.perf_counter() - started:.0f} s")
+
+  def _weights(self, job: str) -> Dict[str, np.ndarray]:
+    with np.load(os.path.join(self._directory(job), "weights.npz")) as weights:
+      return dict(weights)
 
   @staticmethod
   def _save_weights(directory: str, trainer):
@@ -463,6 +510,11 @@ class DecoderMI:
           "the unconditional decoder stopped at --max_steps while still improving: a "
           "conditional decoder that trains on can model the images better whatever h is, "
           "which biases I(X;H) up; raise --max_steps")
+    if result.get("fell_back_to_unconditional"):
+      flags["no_better_than_unconditional"] = (
+          "the conditional decoder did not beat the unconditional one on the validation "
+          "split, so the unconditional decoder stands in for it and I(X;H) is 0: the "
+          "decoder found nothing in h (or needs more steps)")
     if result["i_xh_bits"] < -2 * se:
       flags["i_xh_below_zero"] = (f"I(X;H) = {result['i_xh_bits']:.3g} bits is below 0 by more "
                                   "than twice its standard error: the conditional decoder "

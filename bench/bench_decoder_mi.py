@@ -7,18 +7,22 @@
    unconditional decoder (the same weights evaluated in bfloat16; one trained in bfloat16
    from the same start on the same batches): `--mixed_precision` is opt-in if by > 0.01.
 2. The pipeline against training every decoder from scratch: on the quick tfib-train run,
-   (a) the whole pipeline as tfib-decoder-mi runs it (warm starts, early stopping), timed
-   per decoder, and (b) --decoders of its conditional decoders (one per layer, last epoch
-   first) from scratch (random initial weights), trained until their validation bits/dim
-   is within 0.01 of (a)'s (or --scratch_cap times (a)'s steps). Prints both times and the
-   ratio of the whole pipeline to training every decoder from scratch (the unconditional
-   one as in (a)): target <= 0.4; with --decoders below the number of decoders the
-   from-scratch time is their mean times that number, and it says so.
+   (a) the whole pipeline as tfib-decoder-mi runs it (--warm_start: starts from the previous
+   epoch's decoder or from a pretrained conditioning network, early stopping, the plain
+   graph on CPUs), timed per decoder, and (b) --decoders of its conditional decoders (all by
+   default) from scratch: random initial weights, no pretraining, PixelCNNTrainer's default
+   XLA step, trained until their validation bits/dim is within 0.01 of (a)'s (or
+   --scratch_cap times (a)'s steps). Prints both times and the ratio of the whole pipeline
+   to training every decoder from scratch (the unconditional one as in (a)): target <= 0.4;
+   with --decoders below the number of decoders the from-scratch time is their mean times
+   that number, and it says so. Also per decoder: the steps from scratch at which it
+   reached (a)'s value, and the ratio of steps alone (what the starts save, whatever the
+   step costs).
 3. The quick configuration end to end (--end_to_end): tfib-train quick + tfib-decoder-mi
    quick, wall time (target <= 30 minutes on 2 CPU cores).
 
-    python bench/bench_decoder_mi.py [--decoders=4] [--end_to_end] [--layers=h2]
-        [--precision_only]
+    python bench/bench_decoder_mi.py [--decoders=16] [--end_to_end] [--layers=h2]
+        [--warm_start=independent] [--precision_only]
 """
 import argparse
 import dataclasses
@@ -35,9 +39,10 @@ QUICK = os.path.join(REPO, "configs", "decoder_mi_classifier_quick.cfg")
 TRAIN_QUICK = os.path.join(REPO, "configs", "train_classifier_quick.cfg")
 
 
-def _config(layers=None):
+def _config(layers=None, warm_start=None):
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
   from tfib.bin import shared_flags  # pylint: disable=g-import-not-at-top
+  from tfib.training import precision  # pylint: disable=g-import-not-at-top
   flags = shared_flags.read_flagfile(QUICK)
   names = {f.name for f in dataclasses.fields(decoder_mi.DecoderConfig)}
   typed = {}
@@ -52,6 +57,9 @@ def _config(layers=None):
   typed.pop("epochs", None)
   if layers:
     typed["layers"] = tuple(layers.split(","))
+  if warm_start:
+    typed["warm_start"] = warm_start
+  typed["mixed_precision"] = precision.bfloat16_pays()  # As --mixed_precision=auto.
   return decoder_mi.DecoderConfig(**typed)
 
 
@@ -116,17 +124,6 @@ def precision_shift(program, steps):
           trainers[True].evaluate(validation))
 
 
-def _bfloat16_hardware():
-  """The CPU's bfloat16 features from /proc/cpuinfo (Linux), or what is missing."""
-  try:
-    with open("/proc/cpuinfo") as stream:
-      flags = set(stream.read().split())
-  except OSError:
-    return "unknown (no /proc/cpuinfo)"
-  found = sorted(f for f in flags if f in ("avx512_bf16", "amx_bf16", "amx_tile"))
-  return ", ".join(found) if found else "none"
-
-
 class _Reached(Exception):
   """A from-scratch decoder reached its target."""
 
@@ -170,8 +167,11 @@ def _scratch_seconds(program, job, target, max_steps):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--decoders", type=int, default=4,
-                      help="Conditional decoders timed (one per layer, last epoch first).")
+  parser.add_argument("--decoders", type=int, default=None,
+                      help="Conditional decoders timed from scratch (default: all; fewer "
+                           "are taken evenly over layers and epochs).")
+  parser.add_argument("--warm_start", default=None, choices=["previous_epoch", "independent"],
+                      help="The pipeline's starts (default: the quick configuration's).")
   parser.add_argument("--scratch_cap", type=float, default=4.0)
   parser.add_argument("--end_to_end", action="store_true")
   parser.add_argument("--precision_steps", type=int, default=500,
@@ -183,13 +183,14 @@ def main():
                            "ratio is then that of their part of the pipeline.")
   args = parser.parse_args()
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
+  from tfib.training import precision  # pylint: disable=g-import-not-at-top
 
   with tempfile.TemporaryDirectory() as root:
     start = time.perf_counter()
     source = _train_quick(root)
     train_seconds = time.perf_counter() - start
-    print(f"tfib-train quick configuration: {train_seconds:.0f} s")
-    program = decoder_mi.DecoderMI(source, _config(args.layers),
+    print(f"tfib-train quick configuration: {train_seconds:.0f} s", flush=True)
+    program = decoder_mi.DecoderMI(source, _config(args.layers, args.warm_start),
                                    os.path.join(root, "decoders"),
                                    log=lambda _: 0)
     program.open()
@@ -202,9 +203,12 @@ def main():
       print(f"  mixed bfloat16, {name}: {rates[jit, True]:.2f} steps/s, "
             f"{rates[jit, True] / rates[jit, False]:.2f}x float32's")
     jit, mixed = max(rates, key=rates.get)
+    features = ", ".join(precision.cpu_bfloat16_features()) or "none"
     print(f"  the fastest here: {'XLA' if jit else 'plain graph'}, "
           f"{'mixed bfloat16' if mixed else 'float32'} (this CPU's bfloat16 instructions: "
-          f"{_bfloat16_hardware()})")
+          f"{features}); --mixed_precision=auto takes "
+          f"{'bfloat16' if program.config.mixed_precision else 'float32'} here, the pipeline "
+          "below too")
     fp32, same, trained = precision_shift(program, args.precision_steps)
     print(f"mixed bfloat16 and bits/dim (unconditional decoder, {args.precision_steps} steps, "
           f"validation): float32 {fp32:.4f}; the same weights in bfloat16 {same:.4f} "
@@ -219,14 +223,17 @@ def main():
       start = time.perf_counter()
       results[job] = program.run(job)
       times[job] = time.perf_counter() - start
+      print(f"  {job}: {times[job]:.0f} s, validation "
+            f"{results[job]['validation_bits_per_dim']:.4f} bits/dim", flush=True)
     unconditional = times["unconditional"]
     conditional = program.jobs()[1:]
     fitting = sum(results[j]["seconds"] for j in conditional)
     jobs_seconds = sum(times[j] for j in conditional)
     print(f"pipeline: unconditional decoder {unconditional:.0f} s, {len(conditional)} "
           f"conditional decoders {jobs_seconds:.0f} s ({program.config.warm_start} warm "
-          f"starts, early stopping), of which training them {fitting:.0f} s and the rest "
-          f"(held-out NLL, probes, samples) {jobs_seconds - fitting:.0f} s")
+          f"starts, early stopping), of which training them {fitting:.0f} s (pretraining "
+          f"included) and the rest (held-out NLL, probes, samples) "
+          f"{jobs_seconds - fitting:.0f} s")
     minutes = (train_seconds + sum(times.values())) / 60
     if args.layers:
       print(f"(layers {args.layers} only: {minutes:.1f} min for their part of the quick "
@@ -236,18 +243,30 @@ def main():
             f"pipeline): {minutes:.1f} min  target <= 30 min  "
             f"{'PASS' if minutes <= 30 else 'FAIL'} (--end_to_end runs the two programs as a "
             "user does)")
-    timed = [f"{layer}:{program.config.epochs[-1]}" for layer in program.config.layers]
-    timed = (timed + [j for j in conditional if j not in timed])[:args.decoders]
-    scratch = []
+    count = len(conditional) if args.decoders is None else min(args.decoders, len(conditional))
+    timed = [conditional[i] for i in np.unique(np.linspace(0, len(conditional) - 1, count)
+                                                .round().astype(int))]
+    scratch, steps_pipeline, steps_scratch = [], 0, 0
     for job in timed:
-      target, steps = results[job]["validation_bits_per_dim"], results[job]["steps"]
+      result = results[job]
+      target, steps = result["validation_bits_per_dim"], result["steps"]
       cap = int(args.scratch_cap * max(steps, program.config.eval_every))
       seconds, bits, reached_steps = _scratch_seconds(program, job, target, cap)
       scratch.append(seconds)
+      steps_pipeline += steps
+      steps_scratch += reached_steps
+      start = (f"from {result['warm_start']}" if result["warm_start"] else
+               f"conditioning pretrained {result['conditioning_pretraining_steps']} steps")
+      fell_back = ", fell back to the unconditional one" if result[
+          "fell_back_to_unconditional"] else ""
       reached = ("reached it" if np.isfinite(bits) else
                  f"did not reach it in {cap} steps (a lower bound on its time)")
-      print(f"  {job}: pipeline {times[job]:.0f} s to {target:.4f} bits/dim; from scratch "
-            f"{seconds:.0f} s ({reached_steps} steps) to within 0.01 — {reached}")
+      print(f"  {job}: pipeline ({start}{fell_back}) {times[job]:.0f} s, {steps} steps to "
+            f"{target:.4f} bits/dim; from scratch {seconds:.0f} s ({reached_steps} steps) to "
+            f"within 0.01 — {reached}")
+    print(f"  steps alone: pipeline {steps_pipeline} / from scratch {steps_scratch} = "
+          f"{steps_pipeline / steps_scratch:.2f}x (what the starts and early stopping save, "
+          "whatever a step costs)")
     pipeline = sum(times.values())
     baseline = unconditional + len(conditional) * np.mean(scratch)
     ratio = pipeline / baseline

@@ -175,7 +175,8 @@ QUICK_TRAIN = ["--width=2", "--depth=10", "--batch_size=32", "--max_train_exampl
 QUICK_DECODERS = ["--layers=h3,h4", "--downsample=4", "--levels=4", "--num_hierarchies=1",
                   "--num_filters=8", "--num_logistic_mix=2", "--conditioning_filters=4",
                   "--max_steps=200", "--max_steps_conditional=100", "--eval_every=25",
-                  "--num_sampled_images=1", "--samples_per_image=1"]
+                  "--conditioning_pretraining_steps=100", "--num_sampled_images=1",
+                  "--samples_per_image=1"]
 
 
 def _decoder_mi(source, logdir, crash="", *flags):

@@ -50,7 +50,6 @@ configuration, so decoders of the two precisions never share an experiment.
 bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim.
 """
 import dataclasses
-import functools
 import json
 import math
 import os
@@ -273,7 +272,7 @@ class DecoderMI:
                     jit_compile_sampling=self.jit_compile,
                     dtype_policy="mixed_bfloat16" if c.mixed_precision else None)
 
-  def _fit(self, job, distribution, condition, prepare=None):
+  def _fit(self, job, distribution, condition, pretrain=False):
     run = runs.Run(self._directory(job), PROGRAM, **self.run_options)
     run.declare("decoders", self.config.as_dict())
     run.declare("job", {"job": job, "source": self.source})
@@ -294,7 +293,8 @@ class DecoderMI:
         batch_size=self.config.batch_size, eval_every=self.config.eval_every,
         patience=self.config.patience, seed=self.config.seed,
         checkpoint=StepCheckpoint(run, every=2), on_eval=on_eval,
-        prepare=None if prepare is None else lambda: prepare(run))
+        prepare=(lambda: self._pretrain_conditioning(job, run, distribution, condition))
+        if pretrain else None)
     run.close()
     return run, trainer, progress, time.perf_counter() - started
 
@@ -360,14 +360,12 @@ class DecoderMI:
     condition = self._condition(represent)
     h_shape = tuple(represent(self.images["test"][:1]).shape[1:])
     distribution = self._pixelcnn(h_shape, job)
-    source, prepare = self._warm_source(job), None
+    source = self._warm_source(job)
     if source is not None:
       warm_start(distribution, self._weights(source))
-    elif (self.config.conditioning_pretraining_steps
-          and distribution.network.conditioning.spatial):
-      prepare = functools.partial(self._pretrain_conditioning, job,
-                                  distribution=distribution, condition=condition)
-    run, trainer, progress, seconds = self._fit(job, distribution, condition, prepare)
+    pretrain = (source is None and self.config.conditioning_pretraining_steps > 0
+                and distribution.network.conditioning.spatial)
+    run, trainer, progress, seconds = self._fit(job, distribution, condition, pretrain)
     unconditional = _read(os.path.join(self._directory(UNCONDITIONAL), RESULT))
     unconditional_bits = np.load(os.path.join(self._directory(UNCONDITIONAL),
                                               "test_bits.npy"))
@@ -385,8 +383,8 @@ class DecoderMI:
               "i_xh_bits_per_dim": float(difference.mean() / dims),
               "h_x_given_h_bits": float(bits.mean()),
               "validation_bits_per_dim": progress["best"], "warm_start": source,
-              "conditioning_pretraining_steps": 0 if prepare is None else
-                                                self.config.conditioning_pretraining_steps,
+              "conditioning_pretraining_steps": (self.config.conditioning_pretraining_steps
+                                                 if pretrain else 0),
               "fell_back_to_unconditional": bool(fell_back),
               "steps": progress["step"],
               "stop_reason": progress["stop_reason"], "seconds": seconds,
@@ -418,7 +416,7 @@ class DecoderMI:
     atomic.write_json(os.path.join(run.path, RESULT), result)
     return result
 
-  def _pretrain_conditioning(self, job: str, run, *, distribution, condition):
+  def _pretrain_conditioning(self, job: str, run, distribution, condition):
     """Fits the conditioning network of a decoder that starts from random weights."""
     started = time.perf_counter()
     bits = pretrain_conditioning(distribution, self.levels["train"], condition,

@@ -92,6 +92,10 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
                                 batch_size=64) * len(index)
     return total / len(validation)
 
+  def keep_best():
+    for name, variable in polyak.items():
+      best[name].assign(variable)
+
   if not finished_before and "initial_bits" not in progress:
     if prepare is not None:
       prepare()
@@ -99,8 +103,7 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
     # The starting point is a candidate too: a warm-started decoder that cannot use h
     # keeps the weights it started from instead of fitting noise.
     progress["initial_bits"] = progress["best"] = validation_bits()
-    for name, variable in polyak.items():
-      best[name].assign(variable)
+    keep_best()
   losses = []
   while progress["stop_reason"] is None:
     if progress["step"] >= max_steps:
@@ -116,8 +119,7 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
     losses = []
     if bits < progress["best"] - min_delta:
       progress["best"], progress["since_best"] = bits, 0
-      for name, variable in polyak.items():
-        best[name].assign(variable)
+      keep_best()
     else:
       progress["since_best"] += 1
       if progress["since_best"] >= patience:

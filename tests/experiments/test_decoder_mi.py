@@ -99,6 +99,39 @@ def test_independent_noise_gives_about_nothing(known):
   assert noise["i_hy_mlp_bits"] <= 2 * noise["i_hy_mlp_standard_error"]
 
 
+def test_no_decoder_is_reported_worse_than_the_unconditional_one(known):
+  program, summary = known
+  unconditional = summary["unconditional"]["validation_bits_per_dim"]
+  records = runs.read_records(os.path.join(program.logdir, "summary", "results.jsonl"))
+  assert len(records) == len(program.jobs()) - 1
+  for record in records:
+    result = record["extras"]
+    if result["fell_back_to_unconditional"]:  # The unconditional decoder stands in: I = 0.
+      assert result["validation_bits_per_dim"] >= unconditional
+      assert result["i_xh_bits"] == 0 and result["i_xh_standard_error"] == 0
+      assert "no_better_than_unconditional" in record["flags"] and not record["failed"]
+    else:
+      assert result["validation_bits_per_dim"] < unconditional
+      assert "no_better_than_unconditional" not in record["flags"]
+
+
+def test_an_untrained_conditional_decoder_falls_back_to_the_unconditional_one(known, tmp_path):
+  program, _ = known
+  untrained = dataclasses.replace(DECODERS, layers=("image",), max_steps=100,
+                                  max_steps_conditional=0, conditioning_pretraining_steps=0)
+  program = decoder_mi.DecoderMI(program.source, untrained, str(tmp_path), log=lambda _: 0)
+  program.open()
+  unconditional = program.run("unconditional")
+  result = program.run(program.jobs()[1])  # Random weights, not one step: worse than U.
+  assert result["fell_back_to_unconditional"] and result["steps"] == 0
+  assert result["validation_bits_per_dim"] > unconditional["validation_bits_per_dim"]
+  assert result["i_xh_bits"] == 0 and result["h_x_given_h_bits"] == pytest.approx(
+      unconditional["h_x_bits"], rel=1e-6)
+  program.summarise()
+  (record,) = runs.read_records(os.path.join(str(tmp_path), "summary", "results.jsonl"))
+  assert "no_better_than_unconditional" in record["flags"] and not record["failed"]
+
+
 def test_a_function_of_a_layer_carries_no_more_than_the_layer(known):
   _, summary = known
   found = {r["layer"]: r for r in summary["decoders"]}

@@ -9,23 +9,26 @@
 2. The pipeline against training every decoder from scratch: on the quick tfib-train run,
    (a) the whole pipeline as tfib-decoder-mi runs it (--warm_start: starts from the previous
    epoch's decoder or from a pretrained conditioning network, early stopping, the plain
-   graph on CPUs), timed per decoder, and (b) --decoders of its conditional decoders (all by
-   default) from scratch: random initial weights, no pretraining, PixelCNNTrainer's default
-   XLA step, trained until their validation bits/dim is within 0.01 of (a)'s (or
-   --scratch_cap times (a)'s steps). Prints both times and the ratio of the whole pipeline
-   to training every decoder from scratch (the unconditional one as in (a)): target <= 0.4;
-   with --decoders below the number of decoders the from-scratch time is their mean times
-   that number, and it says so. Also per decoder: the steps from scratch at which it
-   reached (a)'s value, and the ratio of steps alone (what the starts save, whatever the
-   step costs).
+   graph on CPUs, --workers processes side by side), and (b) --decoders of its conditional
+   decoders (all by default) from scratch, in as many processes: random initial weights,
+   no pretraining, PixelCNNTrainer's default XLA step, trained until their validation
+   bits/dim is within 0.01 of (a)'s (or --scratch_cap times (a)'s steps). Prints both wall
+   times and the ratio of the whole pipeline to training every decoder from scratch (the
+   unconditional one as in (a)): target <= 0.4; with --decoders below the number of
+   decoders the from-scratch time is theirs scaled to all, and it says so. Also per decoder:
+   the steps from scratch at which it reached (a)'s value, and the ratio of steps alone
+   (what the starts save, whatever the step costs). Before that, the decoder steps per
+   second of --workers processes side by side against one process with all the cores.
 3. The quick configuration end to end (--end_to_end): tfib-train quick + tfib-decoder-mi
    quick, wall time (target <= 30 minutes on 2 CPU cores).
 
     python bench/bench_decoder_mi.py [--decoders=16] [--end_to_end] [--layers=h2]
-        [--warm_start=independent] [--precision_only]
+        [--warm_start=independent] [--workers=2] [--precision_only]
 """
 import argparse
 import dataclasses
+import functools
+import json
 import os
 import subprocess
 import sys
@@ -63,6 +66,11 @@ def _config(layers=None, warm_start=None):
   return decoder_mi.DecoderConfig(**typed)
 
 
+def _quick_workers() -> int:
+  from tfib.bin import shared_flags  # pylint: disable=g-import-not-at-top
+  return int(shared_flags.read_flagfile(QUICK).get("workers", 1))
+
+
 def _train_quick(root):
   run = os.path.join(root, "classifier_quick")
   subprocess.run([sys.executable, "-m", "tfib.bin.train", f"--flagfile={TRAIN_QUICK}",
@@ -80,7 +88,8 @@ def _decoder(program, conditional_shape, mixed):
     program.config = config
 
 
-def step_rates(program, steps=30):
+def step_rates(program, steps=30,
+               precisions=((False, False), (True, False), (False, True), (True, True))):
   """Steps per second of a conditional decoder's training step after warm-up, for the plain
   graph and XLA, each in float32 and mixed bfloat16: {(jit, mixed): steps/s}."""
   from tfib.training.pixelcnn_training import PixelCNNTrainer  # pylint: disable=g-import-not-at-top
@@ -89,16 +98,15 @@ def step_rates(program, steps=30):
   images = program.levels["train"][:program.config.batch_size]
   h = represent(program.images["train"][:program.config.batch_size])
   rates = {}
-  for mixed in (False, True):
-    for jit in (False, True):
-      trainer = PixelCNNTrainer(_decoder(program, h.shape[1:], mixed), jit_compile=jit,
-                                data_init=False)
-      for _ in range(3):
-        trainer.train_step(images, h)
-      start = time.perf_counter()
-      for _ in range(steps):
-        trainer.train_step(images, h)
-      rates[jit, mixed] = steps / (time.perf_counter() - start)
+  for jit, mixed in precisions:
+    trainer = PixelCNNTrainer(_decoder(program, h.shape[1:], mixed), jit_compile=jit,
+                              data_init=False)
+    for _ in range(3):
+      trainer.train_step(images, h)
+    start = time.perf_counter()
+    for _ in range(steps):
+      trainer.train_step(images, h)
+    rates[jit, mixed] = steps / (time.perf_counter() - start)
   return rates
 
 
@@ -122,6 +130,25 @@ def precision_shift(program, steps):
   evaluator = PixelCNNTrainer(same_weights, data_init=False)
   return (trainers[False].evaluate(validation), evaluator.evaluate(validation, use_ema=False),
           trainers[True].evaluate(validation))
+
+
+def _worker_step_rate(arguments, directory, chain, steps=60):
+  """A worker's float32 plain-graph step rate (`step_rates`), written to its file."""
+  from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
+  program = decoder_mi.DecoderMI(**arguments, log=lambda _: 0)
+  rate = step_rates(program, steps, precisions=((False, False),))[False, False]
+  with open(os.path.join(directory, chain[0]), "w") as stream:
+    stream.write(str(rate))
+
+
+def side_by_side_rate(program, workers, directory):
+  """Steps per second of ``workers`` processes training decoders at the same time, each
+  with its share of the cores (tfib.runs.job_chains): the sum of their rates."""
+  from tfib.runs import job_chains  # pylint: disable=g-import-not-at-top
+  arguments = dict(program._arguments, run_options={})  # pylint: disable=protected-access
+  job_chains.run_chains(functools.partial(_worker_step_rate, arguments, directory),
+                        [[f"rate{i}"] for i in range(workers)], workers)
+  return sum(float(open(os.path.join(directory, f"rate{i}")).read()) for i in range(workers))
 
 
 class _Reached(Exception):
@@ -165,6 +192,32 @@ def _scratch_seconds(program, job, target, max_steps):
   return time.perf_counter() - start, float("nan"), max_steps
 
 
+def _scratch_job(arguments, targets, caps, directory, chain):
+  """`_scratch_seconds` of the job ``chain[0]`` in a worker, written to its file."""
+  from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
+  program = decoder_mi.DecoderMI(**arguments, log=lambda _: 0)
+  job = chain[0]
+  with open(os.path.join(directory, f"scratch_{job}.json"), "w") as stream:
+    json.dump(_scratch_seconds(program, job, targets[job], caps[job]), stream)
+
+
+def scratch_decoders(program, targets, caps, workers, directory):
+  """{job: (seconds, bits, steps)} of `_scratch_seconds` for the jobs of ``targets``, in
+  ``workers`` processes side by side as the pipeline runs (or in this one)."""
+  if workers == 1:
+    return {job: _scratch_seconds(program, job, target, caps[job])
+            for job, target in targets.items()}
+  from tfib.runs import job_chains  # pylint: disable=g-import-not-at-top
+  arguments = dict(program._arguments, run_options={})  # pylint: disable=protected-access
+  job_chains.run_chains(functools.partial(_scratch_job, arguments, targets, caps, directory),
+                        [[job] for job in targets], workers)
+  found = {}
+  for job in targets:
+    with open(os.path.join(directory, f"scratch_{job}.json")) as stream:
+      found[job] = tuple(json.load(stream))
+  return found
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--decoders", type=int, default=None,
@@ -178,12 +231,17 @@ def main():
                       help="Steps of the decoders that measure how bfloat16 moves bits/dim.")
   parser.add_argument("--precision_only", action="store_true",
                       help="Stop after the step rates and the bfloat16 check.")
+  parser.add_argument("--workers", type=int, default=None,
+                      help="Worker processes of the pipeline and of the decoders from "
+                           "scratch (default: the quick configuration's --workers).")
   parser.add_argument("--layers", default=None,
                       help="Only these layers' decoders (e.g. h2), to fit a slow CPU: the "
                            "ratio is then that of their part of the pipeline.")
   args = parser.parse_args()
+  args.workers = args.workers or _quick_workers()
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
   from tfib.training import precision  # pylint: disable=g-import-not-at-top
+  from tfib.runs.job_chains import usable_cores  # pylint: disable=g-import-not-at-top
 
   with tempfile.TemporaryDirectory() as root:
     start = time.perf_counter()
@@ -218,23 +276,34 @@ def main():
     if args.precision_only:
       return 0
 
-    times, results = {}, {}
-    for job in program.jobs():  # The pipeline as tfib-decoder-mi runs it.
-      start = time.perf_counter()
-      results[job] = program.run(job)
-      times[job] = time.perf_counter() - start
-      print(f"  {job}: {times[job]:.0f} s, validation "
-            f"{results[job]['validation_bits_per_dim']:.4f} bits/dim", flush=True)
-    unconditional = times["unconditional"]
+    workers = min(args.workers, len(program.chains()))
+    if workers > 1:
+      side_by_side = side_by_side_rate(program, workers, root)
+      print(f"{workers} worker processes side by side, {max(1, usable_cores() // workers)} "
+            f"thread(s) each (--workers={workers}): {side_by_side:.2f} steps/s together, "
+            f"{side_by_side / rates[False, False]:.2f}x one process of {usable_cores()}",
+            flush=True)
+
+    # The pipeline as tfib-decoder-mi runs it.
+    start = time.perf_counter()
+    program.run(decoder_mi.UNCONDITIONAL)
+    unconditional = time.perf_counter() - start
+    start = time.perf_counter()
+    program.run_all(workers)
+    conditional_wall = time.perf_counter() - start
+    results = {job: program.run(job) for job in program.jobs()}  # Finished: read back.
     conditional = program.jobs()[1:]
+    for job in program.jobs():
+      print(f"  {job}: fit {results[job]['seconds']:.0f} s, {results[job]['steps']} steps, "
+            f"validation {results[job]['validation_bits_per_dim']:.4f} bits/dim", flush=True)
     fitting = sum(results[j]["seconds"] for j in conditional)
-    jobs_seconds = sum(times[j] for j in conditional)
-    print(f"pipeline: unconditional decoder {unconditional:.0f} s, {len(conditional)} "
-          f"conditional decoders {jobs_seconds:.0f} s ({program.config.warm_start} warm "
-          f"starts, early stopping), of which training them {fitting:.0f} s (pretraining "
-          f"included) and the rest (held-out NLL, probes, samples) "
-          f"{jobs_seconds - fitting:.0f} s")
-    minutes = (train_seconds + sum(times.values())) / 60
+    print(f"pipeline: unconditional decoder {unconditional:.0f} s; {len(conditional)} "
+          f"conditional decoders {conditional_wall:.0f} s in {workers} process(es) "
+          f"({program.config.warm_start} warm starts, early stopping), their fits "
+          f"{fitting:.0f} s of process time (pretraining included), the rest held-out NLL, "
+          "probes and samples")
+    pipeline = unconditional + conditional_wall
+    minutes = (train_seconds + pipeline) / 60
     if args.layers:
       print(f"(layers {args.layers} only: {minutes:.1f} min for their part of the quick "
             "configuration; the 30-minute target is for all four)")
@@ -246,38 +315,37 @@ def main():
     count = len(conditional) if args.decoders is None else min(args.decoders, len(conditional))
     timed = [conditional[i] for i in np.unique(np.linspace(0, len(conditional) - 1, count)
                                                 .round().astype(int))]
-    scratch, steps_pipeline, steps_scratch = [], 0, 0
+    caps = {job: int(args.scratch_cap * max(results[job]["steps"], program.config.eval_every))
+            for job in timed}
+    start = time.perf_counter()
+    scratch = scratch_decoders(program, {job: results[job]["validation_bits_per_dim"]
+                                         for job in timed}, caps, workers, root)
+    scratch_wall = time.perf_counter() - start
+    steps_pipeline, steps_scratch = 0, 0
     for job in timed:
-      result = results[job]
-      target, steps = result["validation_bits_per_dim"], result["steps"]
-      cap = int(args.scratch_cap * max(steps, program.config.eval_every))
-      seconds, bits, reached_steps = _scratch_seconds(program, job, target, cap)
-      scratch.append(seconds)
-      steps_pipeline += steps
+      result, (seconds, bits, reached_steps) = results[job], scratch[job]
+      steps_pipeline += result["steps"]
       steps_scratch += reached_steps
-      start = (f"from {result['warm_start']}" if result["warm_start"] else
+      begun = (f"from {result['warm_start']}" if result["warm_start"] else
                f"conditioning pretrained {result['conditioning_pretraining_steps']} steps")
       fell_back = ", fell back to the unconditional one" if result[
           "fell_back_to_unconditional"] else ""
       reached = ("reached it" if np.isfinite(bits) else
-                 f"did not reach it in {cap} steps (a lower bound on its time)")
-      print(f"  {job}: pipeline ({start}{fell_back}) {times[job]:.0f} s, {steps} steps to "
-            f"{target:.4f} bits/dim; from scratch {seconds:.0f} s ({reached_steps} steps) to "
-            f"within 0.01 — {reached}")
+                 f"did not reach it in {caps[job]} steps (a lower bound on its time)")
+      print(f"  {job}: pipeline ({begun}{fell_back}) fit {result['seconds']:.0f} s, "
+            f"{result['steps']} steps to {result['validation_bits_per_dim']:.4f} bits/dim; "
+            f"from scratch {seconds:.0f} s ({reached_steps} steps) to within 0.01 — {reached}")
     print(f"  steps alone: pipeline {steps_pipeline} / from scratch {steps_scratch} = "
           f"{steps_pipeline / steps_scratch:.2f}x (what the starts and early stopping save, "
           "whatever a step costs)")
-    pipeline = sum(times.values())
-    baseline = unconditional + len(conditional) * np.mean(scratch)
+    baseline = unconditional + scratch_wall * len(conditional) / len(timed)
     ratio = pipeline / baseline
     note = "" if len(timed) == len(conditional) else (
-        f" (from scratch: the mean of {len(timed)} of the {len(conditional)} decoders, times "
-        f"{len(conditional)})")
-    print(f"whole pipeline / every decoder from scratch: {pipeline:.0f} s / {baseline:.0f} s = "
-          f"{ratio:.2f}x{note}  target <= 0.4  {'PASS' if ratio <= 0.4 else 'FAIL'}")
-    trained = unconditional + fitting
-    print(f"  the decoders' training alone (the pipeline without its held-out NLL, probes and "
-          f"samples): {trained:.0f} s / {baseline:.0f} s = {trained / baseline:.2f}x")
+        f" (from scratch: {len(timed)} of the {len(conditional)} decoders took "
+        f"{scratch_wall:.0f} s, times {len(conditional)}/{len(timed)})")
+    print(f"whole pipeline / every decoder from scratch, both in {workers} process(es): "
+          f"{pipeline:.0f} s / {baseline:.0f} s = {ratio:.2f}x{note}  target <= 0.4  "
+          f"{'PASS' if ratio <= 0.4 else 'FAIL'}")
 
     if args.end_to_end:
       end = os.path.join(root, "end_to_end")

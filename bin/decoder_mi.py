@@ -14,7 +14,8 @@ the paper's Figure 1 (samples given h, rows = epochs) to TensorBoard and PNGs.
 Each decoder is a job: --job=unconditional first, then --job=<layer>:<epoch>; each starts
 from the layer's decoder of the previous epoch, or with --warm_start=independent from random
 weights with its conditioning network pretrained on its own h (then the conditional jobs
-are independent of each other: a job array). No --job runs them all. Killed at any point,
+are independent of each other: a job array). No --job runs them all, in --workers
+processes side by side where chains of decoders are independent. Killed at any point,
 the same command resumes; finished decoders are not trained again; the summary is rebuilt
 from what is done.
 """
@@ -32,6 +33,11 @@ flags.DEFINE_string("run", None, "The tfib-train run directory to decode.")
 flags.DEFINE_list("layers", ["h1", "h2", "h3", "h4"], "Layers (Capture points) to decode.")
 flags.DEFINE_string("epochs", "all", "Saved epochs to decode: 'all' or a list, e.g. 0,1,3.")
 flags.DEFINE_string("job", None, "Run one job: 'unconditional' or '<layer>:<epoch>'.")
+flags.DEFINE_integer("workers", 1,
+                     "Worker processes that train independent chains of decoders side by "
+                     "side (a layer's epochs, or with --warm_start=independent each "
+                     "decoder), each with its share of the cores: on CPUs 2 processes of 1 "
+                     "thread beat 1 of 2 (bench/bench_decoder_mi.py).", lower_bound=1)
 flags.DEFINE_enum("warm_start", "previous_epoch", ["previous_epoch", "independent"],
                   "Start each conditional decoder from the same layer's decoder of the "
                   "previous epoch, or from random weights with a pretrained conditioning "
@@ -98,10 +104,14 @@ def main(argv):
     epochs = () if FLAGS.epochs == "all" else tuple(int(e) for e in FLAGS.epochs.split(","))
   except ValueError:
     raise app.UsageError(f"--epochs takes 'all' or epochs, got {FLAGS.epochs!r}.") from None
+  if FLAGS.job and FLAGS.workers > 1:
+    raise app.UsageError("--job runs one decoder; --workers runs all of them side by side: "
+                         "give one of the two.")
   # pylint: disable=g-import-not-at-top
   import tensorflow as tf
   from tfib import data, runs
   from tfib.experiments import decoder_mi
+  from tfib.runs import job_chains
   # pylint: enable=g-import-not-at-top
   config = decoder_mi.DecoderConfig(
       layers=tuple(FLAGS.layers), epochs=epochs, downsample=FLAGS.downsample,
@@ -123,11 +133,13 @@ def main(argv):
                                    run_options=shared_flags.run_options(),
                                    data_dir=FLAGS.data_dir, jit_compile=jit, log=logging.info)
     program.open()
-    jobs = [FLAGS.job] if FLAGS.job else program.jobs()
-    for job in jobs:
-      program.run(job)
+    if FLAGS.job:
+      program.run(FLAGS.job)
+    else:
+      program.run_all(FLAGS.workers)
     summary = program.summarise()
-  except (data.DatasetUnavailableError, runs.CorruptStateError) as error:
+  except (data.DatasetUnavailableError, runs.CorruptStateError,
+          job_chains.WorkerDiedError) as error:
     sys.exit(f"tfib-decoder-mi: error: {error}")
   except (ValueError, runs.RunError) as error:
     raise app.UsageError(str(error)) from None

@@ -11,9 +11,11 @@ import dataclasses
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -219,35 +221,83 @@ def _decoder_mi(source, logdir, crash="", *flags):
                         text=True, timeout=900)
 
 
-def test_a_killed_run_resumes_to_the_uninterrupted_aggregate(tmp_path):
-  source = str(tmp_path / "classifier")
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+  """A quick tfib-train run and its decoders run uninterrupted in one process."""
+  root = tmp_path_factory.mktemp("classifier")
+  source = str(root / "classifier")
   trained = subprocess.run([sys.executable, "-m", "tfib.bin.train", *QUICK_TRAIN,
                             f"--logdir={source}"], capture_output=True, text=True, timeout=600)
   assert trained.returncode == 0, trained.stderr[-3000:]
-  whole = _decoder_mi(source, tmp_path / "whole")
+  whole = _decoder_mi(source, root / "whole")
   assert whole.returncode == 0, whole.stderr[-3000:]
+  return source, runs.read_records(str(root / "whole" / "summary" / "results.jsonl"))
+
+
+def _without_seconds(records):
+  return [{k: v for k, v in r.items() if k != "extras"} | {
+      "extras": {k: v for k, v in r["extras"].items() if k != "seconds"}} for r in records]
+
+
+def _finished_jobs(logdir):
+  return {os.path.dirname(p): os.path.getmtime(p)
+          for p in glob.glob(str(logdir / "*" / "result.json"))}
+
+
+def _assert_not_trained_again(done_before, finished):
+  for directory, mtime in done_before.items():
+    assert os.path.getmtime(os.path.join(directory, "result.json")) == mtime
+    assert f"decoder {os.path.basename(directory)}" not in finished.stderr.replace("_epoch", ":")
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_aggregate(classifier, tmp_path):
+  source, whole = classifier
   killed = tmp_path / "killed"
   first = _decoder_mi(source, killed, "commit:7")  # In the second conditional decoder.
   assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
-  done_before = {os.path.dirname(p): os.path.getmtime(p)
-                 for p in glob.glob(str(killed / "*" / "result.json"))}
+  done_before = _finished_jobs(killed)
   assert done_before
   finished = _decoder_mi(source, killed)
   assert finished.returncode == 0, finished.stderr[-3000:]
-  for directory, mtime in done_before.items():  # No decoder trained twice.
-    assert os.path.getmtime(os.path.join(directory, "result.json")) == mtime
-    assert f"decoder {os.path.basename(directory)}" not in finished.stderr.replace("_epoch", ":")
-  ours, theirs = (runs.read_records(str(d / "summary" / "results.jsonl"))
-                  for d in (killed, tmp_path / "whole"))
-  strip = lambda records: [{k: v for k, v in r.items() if k != "extras"} | {  # noqa: E731
-      "extras": {k: v for k, v in r["extras"].items() if k != "seconds"}} for r in records]
-  assert strip(ours) == strip(theirs)
+  _assert_not_trained_again(done_before, finished)
+  ours = runs.read_records(str(killed / "summary" / "results.jsonl"))
+  assert _without_seconds(ours) == _without_seconds(whole)
 
 
-def test_a_corrupt_network_is_a_clear_error(tmp_path):
+def test_workers_side_by_side_resume_to_the_aggregate_of_one_process(classifier, tmp_path):
+  source, whole = classifier
+  logdir = tmp_path / "workers"
+  command = [sys.executable, "-m", "tfib.bin.decoder_mi", f"--run={source}",
+             f"--logdir={logdir}", *QUICK_DECODERS, "--workers=2"]
+  first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+  deadline = time.monotonic() + 600
+  while not glob.glob(str(logdir / "h*_epoch0001")) and time.monotonic() < deadline:
+    time.sleep(0.1)
+  first.kill()  # kill -9 of the program while a chain trains its second decoder.
+  assert "2 chains of decoders in 2 worker processes" in first.communicate()[1]
+  time.sleep(2)  # Its workers end themselves within half a second.
+  done_before = _finished_jobs(logdir)
+  assert 2 <= len(done_before) < 5  # The unconditional decoder and a chain's first.
+  finished = _decoder_mi(source, logdir, "", "--workers=2")
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  _assert_not_trained_again(done_before, finished)
+  ours = _without_seconds(runs.read_records(str(logdir / "summary" / "results.jsonl")))
+  theirs = _without_seconds(whole)
+  assert [(r["layer"], r["epoch"]) for r in ours] == [(r["layer"], r["epoch"]) for r in theirs]
+  for mine, one_process in zip(ours, theirs):  # 1 thread per worker: other sums' order.
+    assert mine["extras"]["steps"] == one_process["extras"]["steps"]
+    np.testing.assert_allclose(mine["i_xt"], one_process["i_xt"], rtol=1e-4)
+    np.testing.assert_allclose(mine["i_ty"], one_process["i_ty"], rtol=1e-4)
+
+
+def test_one_job_or_workers_not_both(classifier, tmp_path):
+  result = _decoder_mi(classifier[0], tmp_path / "decoders", "", "--job=h4:1", "--workers=2")
+  assert result.returncode == 1 and "give one of the two" in result.stderr
+
+
+def test_a_corrupt_network_is_a_clear_error(classifier, tmp_path):
   source = str(tmp_path / "classifier")
-  assert subprocess.run([sys.executable, "-m", "tfib.bin.train", *QUICK_TRAIN,
-                         f"--logdir={source}"], capture_output=True, timeout=600).returncode == 0
+  shutil.copytree(classifier[0], source)
   with open(os.path.join(source, "checkpoints", "epoch_0001.keras"), "r+b") as stream:
     stream.seek(200)
     stream.write(b"garbage" * 20)

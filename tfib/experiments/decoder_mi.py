@@ -31,7 +31,9 @@ conditional decoder starts from the same layer's decoder of the previous saved e
 conditional decoder, starts from random weights with its conditioning network pretrained
 as a factorized decoder of its own h (`tfib.training.conditioning_pretraining`;
 ``conditioning_pretraining_steps``), so that those jobs need nothing but the unconditional
-one (a job array: ``--job``). A trained conditional decoder that is not better than the
+one (a job array: ``--job``). `DecoderMI.run_all` runs every job, the chains of jobs that
+depend on each other (`DecoderMI.chains`) side by side in worker processes if asked
+(`tfib.runs.job_chains`). A trained conditional decoder that is not better than the
 unconditional one on the validation split is replaced by it (projections of h zero): its
 I(X;H) is 0 and flagged, never below 0 because a decoder trained for fewer steps models
 the images worse. The decoders read h standardised per channel (mean and standard deviation
@@ -50,9 +52,11 @@ configuration, so decoders of the two precisions never share an experiment.
 bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim.
 """
 import dataclasses
+import functools
 import json
 import math
 import os
+import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -67,7 +71,7 @@ from tfib.estimators import registry
 from tfib.estimators.probes import probe_features, probe_information
 from tfib.infoplane import plotting
 from tfib.layers import activation_model
-from tfib.runs import atomic, tensorboard
+from tfib.runs import atomic, job_chains, tensorboard
 from tfib.runs.step_checkpoint import StepCheckpoint
 from tfib.training import input_pipeline
 from tfib.training.conditioning_pretraining import pretrain_conditioning
@@ -131,6 +135,13 @@ def decoder_view(images: np.ndarray, downsample: int, levels: int) -> np.ndarray
   return np.round(images / 255.0 * (levels - 1)).astype(np.float32)
 
 
+def _run_chain(arguments: Dict, chain: List[str]):
+  """Runs a chain of jobs in a worker process (`DecoderMI.run_all`)."""
+  program = DecoderMI(**arguments, log=functools.partial(print, file=sys.stderr, flush=True))
+  for job in chain:
+    program.run(job)
+
+
 def _save_array(path: str, array: np.ndarray):
   with atomic.replacing(path) as temporary:
     with open(temporary, "wb") as stream:
@@ -155,6 +166,8 @@ class DecoderMI:
   def __init__(self, source: str, config: DecoderConfig, logdir: Optional[str] = None,
                run_options: Optional[Dict] = None, data_dir: Optional[str] = None,
                jit_compile: bool = False, log=print):
+    self._arguments = dict(source=source, config=config, logdir=logdir, data_dir=data_dir,
+                           jit_compile=jit_compile)  # What a worker process builds it from.
     self.source = os.path.abspath(source)
     manifest = runs.read_manifest(self.source)
     if manifest.get("program") != "tfib-train":
@@ -214,6 +227,14 @@ class DecoderMI:
     return [UNCONDITIONAL] + [f"{layer}:{epoch}" for layer in self.config.layers
                               for epoch in self.config.epochs]
 
+  def chains(self) -> List[List[str]]:
+    """The conditional jobs in chains: each chain in order, chains independent of each
+    other (a layer's epochs with previous-epoch warm starts, else one job each)."""
+    if self.config.warm_start == "independent":
+      return [[job] for job in self.jobs()[1:]]
+    return [[f"{layer}:{epoch}" for epoch in self.config.epochs]
+            for layer in self.config.layers]
+
   def _directory(self, job: str) -> str:
     if job == UNCONDITIONAL:
       return os.path.join(self.logdir, UNCONDITIONAL)
@@ -232,6 +253,22 @@ class DecoderMI:
     self.run_options.pop("overwrite", None)
 
   # --- the jobs -------------------------------------------------------------------------
+
+  def run_all(self, workers: int = 1):
+    """Runs every job (resuming, finished ones read back): the unconditional decoder, then
+    the chains (`chains`) in this process or, with ``workers`` > 1, side by side in worker
+    processes (`tfib.runs.job_chains`). Either way a job's decoder is a function of (seed,
+    job) and its start, up to the order of floating-point sums of another thread count."""
+    self.run(UNCONDITIONAL)
+    workers = min(workers, len(self.chains()))
+    if workers <= 1:
+      for chain in self.chains():
+        for job in chain:
+          self.run(job)
+      return
+    self.log(f"{len(self.chains())} chains of decoders in {workers} worker processes")
+    arguments = dict(self._arguments, run_options=self.run_options)
+    job_chains.run_chains(functools.partial(_run_chain, arguments), self.chains(), workers)
 
   def run(self, job: str) -> Dict:
     """Runs one job (resuming a killed one; a finished one is read back)."""

@@ -19,6 +19,9 @@ class ConfigMismatchError(RunError):
     super().__init__(message)
     self.differences = dict(differences)
 
+  def __reduce__(self):  # Raised in a worker process, re-raised in its parent.
+    return type(self), (self.args[0], self.differences)
+
 
 class CorruptStateError(RunError):
   """A resume state or a saved network cannot be read."""

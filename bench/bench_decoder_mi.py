@@ -28,6 +28,7 @@
 import argparse
 import dataclasses
 import functools
+import glob
 import json
 import os
 import subprocess
@@ -89,9 +90,11 @@ def _decoder(program, conditional_shape, mixed):
 
 
 def step_rates(program, steps=30,
-               precisions=((False, False), (True, False), (False, True), (True, True))):
+               precisions=((False, False), (True, False), (False, True), (True, True)),
+               warmed_up=lambda: None):
   """Steps per second of a conditional decoder's training step after warm-up, for the plain
-  graph and XLA, each in float32 and mixed bfloat16: {(jit, mixed): steps/s}."""
+  graph and XLA, each in float32 and mixed bfloat16: {(jit, mixed): steps/s}. Calls
+  ``warmed_up()`` between warm-up and timing."""
   from tfib.training.pixelcnn_training import PixelCNNTrainer  # pylint: disable=g-import-not-at-top
   layer, epoch = program.config.layers[-1], program.config.epochs[-1]
   represent = program._representation(layer, epoch)  # pylint: disable=protected-access
@@ -103,6 +106,7 @@ def step_rates(program, steps=30,
                               data_init=False)
     for _ in range(3):
       trainer.train_step(images, h)
+    warmed_up()
     start = time.perf_counter()
     for _ in range(steps):
       trainer.train_step(images, h)
@@ -132,11 +136,18 @@ def precision_shift(program, steps):
           trainers[True].evaluate(validation))
 
 
-def _worker_step_rate(arguments, directory, chain, steps=60):
-  """A worker's float32 plain-graph step rate (`step_rates`), written to its file."""
+def _worker_step_rate(arguments, directory, workers, chain, steps=60):
+  """A worker's float32 plain-graph step rate (`step_rates`), timed while every worker
+  trains, written to its file."""
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
   program = decoder_mi.DecoderMI(**arguments, log=lambda _: 0)
-  rate = step_rates(program, steps, precisions=((False, False),))[False, False]
+
+  def all_warmed_up():
+    open(os.path.join(directory, f"ready_{chain[0]}"), "w").close()
+    while len(glob.glob(os.path.join(directory, "ready_*"))) < workers:
+      time.sleep(0.01)
+
+  rate = step_rates(program, steps, ((False, False),), all_warmed_up)[False, False]
   with open(os.path.join(directory, chain[0]), "w") as stream:
     stream.write(str(rate))
 
@@ -146,7 +157,7 @@ def side_by_side_rate(program, workers, directory):
   with its share of the cores (tfib.runs.job_chains): the sum of their rates."""
   from tfib.runs import job_chains  # pylint: disable=g-import-not-at-top
   arguments = dict(program._arguments, run_options={})  # pylint: disable=protected-access
-  job_chains.run_chains(functools.partial(_worker_step_rate, arguments, directory),
+  job_chains.run_chains(functools.partial(_worker_step_rate, arguments, directory, workers),
                         [[f"rate{i}"] for i in range(workers)], workers)
   return sum(float(open(os.path.join(directory, f"rate{i}")).read()) for i in range(workers))
 
@@ -230,7 +241,8 @@ def main():
   parser.add_argument("--precision_steps", type=int, default=500,
                       help="Steps of the decoders that measure how bfloat16 moves bits/dim.")
   parser.add_argument("--precision_only", action="store_true",
-                      help="Stop after the step rates and the bfloat16 check.")
+                      help="Stop after the step rates (processes side by side too) and the "
+                           "bfloat16 check.")
   parser.add_argument("--workers", type=int, default=None,
                       help="Worker processes of the pipeline and of the decoders from "
                            "scratch (default: the quick configuration's --workers).")
@@ -267,6 +279,14 @@ def main():
           f"{features}); --mixed_precision=auto takes "
           f"{'bfloat16' if program.config.mixed_precision else 'float32'} here, the pipeline "
           "below too")
+    workers = min(args.workers, len(program.chains()))
+    if workers > 1:
+      side_by_side = side_by_side_rate(program, workers, root)
+      print(f"{workers} worker processes side by side, {max(1, usable_cores() // workers)} "
+            f"thread(s) each (--workers={workers}): {side_by_side:.2f} steps/s together, "
+            f"{side_by_side / rates[False, False]:.2f}x one process of {usable_cores()}",
+            flush=True)
+
     fp32, same, trained = precision_shift(program, args.precision_steps)
     print(f"mixed bfloat16 and bits/dim (unconditional decoder, {args.precision_steps} steps, "
           f"validation): float32 {fp32:.4f}; the same weights in bfloat16 {same:.4f} "
@@ -275,14 +295,6 @@ def main():
           f"{'opt-in' if max(abs(same - fp32), abs(trained - fp32)) > 0.01 else 'within 0.01'}")
     if args.precision_only:
       return 0
-
-    workers = min(args.workers, len(program.chains()))
-    if workers > 1:
-      side_by_side = side_by_side_rate(program, workers, root)
-      print(f"{workers} worker processes side by side, {max(1, usable_cores() // workers)} "
-            f"thread(s) each (--workers={workers}): {side_by_side:.2f} steps/s together, "
-            f"{side_by_side / rates[False, False]:.2f}x one process of {usable_cores()}",
-            flush=True)
 
     # The pipeline as tfib-decoder-mi runs it.
     start = time.perf_counter()
@@ -313,6 +325,7 @@ def main():
             f"{'PASS' if minutes <= 30 else 'FAIL'} (--end_to_end runs the two programs as a "
             "user does)")
     count = len(conditional) if args.decoders is None else min(args.decoders, len(conditional))
+    count = max(workers, count // workers * workers)  # Every worker busy to the end.
     timed = [conditional[i] for i in np.unique(np.linspace(0, len(conditional) - 1, count)
                                                 .round().astype(int))]
     caps = {job: int(args.scratch_cap * max(results[job]["steps"], program.config.eval_every))

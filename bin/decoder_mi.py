@@ -34,10 +34,12 @@ flags.DEFINE_list("layers", ["h1", "h2", "h3", "h4"], "Layers (Capture points) t
 flags.DEFINE_string("epochs", "all", "Saved epochs to decode: 'all' or a list, e.g. 0,1,3.")
 flags.DEFINE_string("job", None, "Run one job: 'unconditional' or '<layer>:<epoch>'.")
 flags.DEFINE_integer("workers", 1,
-                     "Worker processes that train independent chains of decoders side by "
-                     "side (a layer's epochs, or with --warm_start=independent each "
-                     "decoder), each with its share of the cores: on CPUs 2 processes of 1 "
-                     "thread beat 1 of 2 (bench/bench_decoder_mi.py).", lower_bound=1)
+                     "Without --job: worker processes that train independent chains of "
+                     "decoders side by side on CPU cores (a layer's epochs, or with "
+                     "--warm_start=independent each decoder), each with its share of the "
+                     "cores: 2 processes of 1 thread beat 1 of 2 "
+                     "(bench/bench_decoder_mi.py). One process where a GPU is visible.",
+                     lower_bound=1)
 flags.DEFINE_enum("warm_start", "previous_epoch", ["previous_epoch", "independent"],
                   "Start each conditional decoder from the same layer's decoder of the "
                   "previous epoch, or from random weights with a pretrained conditioning "
@@ -104,9 +106,6 @@ def main(argv):
     epochs = () if FLAGS.epochs == "all" else tuple(int(e) for e in FLAGS.epochs.split(","))
   except ValueError:
     raise app.UsageError(f"--epochs takes 'all' or epochs, got {FLAGS.epochs!r}.") from None
-  if FLAGS.job and FLAGS.workers > 1:
-    raise app.UsageError("--job runs one decoder; --workers runs all of them side by side: "
-                         "give one of the two.")
   # pylint: disable=g-import-not-at-top
   import tensorflow as tf
   from tfib import data, runs

@@ -247,7 +247,9 @@ def _finished_jobs(logdir):
 def _assert_not_trained_again(done_before, finished):
   for directory, mtime in done_before.items():
     assert os.path.getmtime(os.path.join(directory, "result.json")) == mtime
-    assert f"decoder {os.path.basename(directory)}" not in finished.stderr.replace("_epoch", ":")
+    layer, _, epoch = os.path.basename(directory).partition("_epoch")
+    job = f"{layer}:{int(epoch)}" if epoch else layer
+    assert f"decoder {job}: training" not in finished.stderr
 
 
 def test_a_killed_run_resumes_to_the_uninterrupted_aggregate(classifier, tmp_path):
@@ -264,35 +266,38 @@ def test_a_killed_run_resumes_to_the_uninterrupted_aggregate(classifier, tmp_pat
   assert _without_seconds(ours) == _without_seconds(whole)
 
 
-def test_workers_side_by_side_resume_to_the_aggregate_of_one_process(classifier, tmp_path):
-  source, whole = classifier
-  logdir = tmp_path / "workers"
-  command = [sys.executable, "-m", "tfib.bin.decoder_mi", f"--run={source}",
-             f"--logdir={logdir}", *QUICK_DECODERS, "--workers=2"]
-  first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-  deadline = time.monotonic() + 600
-  while not glob.glob(str(logdir / "h*_epoch0001")) and time.monotonic() < deadline:
-    time.sleep(0.1)
-  first.kill()  # kill -9 of the program while a chain trains its second decoder.
-  assert "2 chains of decoders in 2 worker processes" in first.communicate()[1]
+def test_workers_side_by_side_resume_to_their_uninterrupted_aggregate(classifier, tmp_path):
+  source, one_process = classifier
+  whole = _decoder_mi(source, tmp_path / "whole", "", "--workers=2")
+  assert whole.returncode == 0, whole.stderr[-3000:]
+  assert "2 chains of decoders in 2 worker processes" in whole.stderr
+  logdir = tmp_path / "killed"
+  with open(tmp_path / "first.log", "w") as log:
+    first = subprocess.Popen([sys.executable, "-m", "tfib.bin.decoder_mi", f"--run={source}",
+                              f"--logdir={logdir}", *QUICK_DECODERS, "--workers=2"],
+                             stdout=log, stderr=log)
+    deadline = time.monotonic() + 600
+    while (first.poll() is None and not glob.glob(str(logdir / "h*_epoch0001"))
+           and time.monotonic() < deadline):
+      time.sleep(0.1)
+    first.kill()  # kill -9 of the program while a chain trains its second decoder.
+    assert first.wait(timeout=60) == -signal.SIGKILL
   time.sleep(2)  # Its workers end themselves within half a second.
   done_before = _finished_jobs(logdir)
   assert 2 <= len(done_before) < 5  # The unconditional decoder and a chain's first.
   finished = _decoder_mi(source, logdir, "", "--workers=2")
   assert finished.returncode == 0, finished.stderr[-3000:]
   _assert_not_trained_again(done_before, finished)
-  ours = _without_seconds(runs.read_records(str(logdir / "summary" / "results.jsonl")))
-  theirs = _without_seconds(whole)
-  assert [(r["layer"], r["epoch"]) for r in ours] == [(r["layer"], r["epoch"]) for r in theirs]
-  for mine, one_process in zip(ours, theirs):  # 1 thread per worker: other sums' order.
-    assert mine["extras"]["steps"] == one_process["extras"]["steps"]
-    np.testing.assert_allclose(mine["i_xt"], one_process["i_xt"], rtol=1e-4)
-    np.testing.assert_allclose(mine["i_ty"], one_process["i_ty"], rtol=1e-4)
-
-
-def test_one_job_or_workers_not_both(classifier, tmp_path):
-  result = _decoder_mi(classifier[0], tmp_path / "decoders", "", "--job=h4:1", "--workers=2")
-  assert result.returncode == 1 and "give one of the two" in result.stderr
+  ours, theirs = (_without_seconds(runs.read_records(str(d / "summary" / "results.jsonl")))
+                  for d in (logdir, tmp_path / "whole"))
+  assert ours == theirs
+  one_process = _without_seconds(one_process)  # 2 threads: other orders of sums.
+  assert [(r["layer"], r["epoch"]) for r in ours] == [(r["layer"], r["epoch"])
+                                                      for r in one_process]
+  for mine, single in zip(ours, one_process):
+    assert mine["extras"]["steps"] == single["extras"]["steps"]
+    np.testing.assert_allclose(mine["i_xt"], single["i_xt"], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(mine["i_ty"], single["i_ty"], rtol=1e-4, atol=1e-3)
 
 
 def test_a_corrupt_network_is_a_clear_error(classifier, tmp_path):

@@ -2,6 +2,7 @@
 killed parent."""
 import functools
 import os
+import pathlib
 import pickle
 import signal
 import subprocess
@@ -24,9 +25,11 @@ def _record(directory, chain):
     time.sleep(0.2)
 
 
-def _fail(chain):
+def _fail(directory, chain):
+  (pathlib.Path(directory) / chain[0]).touch()
   if chain[0] == "bad":
     raise ValueError(f"job {chain[0]} refused")
+  time.sleep(1)
 
 
 def _die(chain):
@@ -51,11 +54,17 @@ def test_every_chain_runs_in_order_in_the_workers(tmp_path):
     threads = {int(t) for _, _, t in lines}
     assert threads == {max(1, job_chains.usable_cores() // 2)}
   assert str(os.getpid()) not in processes and 1 <= len(processes) <= 2
+  # One chain left of a resumed run: its worker has the threads of one of two workers.
+  job_chains.run_chains(functools.partial(_record, str(tmp_path)), [["d0"]], workers=2)
+  threads = int((tmp_path / "d0").read_text().split()[2])
+  assert threads == max(1, job_chains.usable_cores() // 2)
 
 
-def test_a_chains_error_is_raised_in_the_parent():
+def test_a_chains_error_is_raised_in_the_parent_and_no_chain_starts_after_it(tmp_path):
   with pytest.raises(ValueError, match="job bad refused"):
-    job_chains.run_chains(_fail, [["good"], ["bad"]], workers=2)
+    job_chains.run_chains(functools.partial(_fail, str(tmp_path)),
+                          [["bad"], ["running"], ["later"]], workers=2)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "running"]
 
 
 def test_a_dead_worker_is_a_clear_error():
@@ -97,7 +106,7 @@ def test_no_worker_outlives_a_killed_parent(tmp_path):
 
 def test_workers_must_be_positive():
   with pytest.raises(ValueError, match="workers must be >= 1"):
-    job_chains.run_chains(_fail, [["good"]], workers=0)
+    job_chains.run_chains(_die, [["good"]], workers=0)
 
 
 def test_a_configuration_mismatch_crosses_from_a_worker_whole():

@@ -256,19 +256,26 @@ class DecoderMI:
 
   def run_all(self, workers: int = 1):
     """Runs every job (resuming, finished ones read back): the unconditional decoder, then
-    the chains (`chains`) in this process or, with ``workers`` > 1, side by side in worker
-    processes (`tfib.runs.job_chains`). Either way a job's decoder is a function of (seed,
-    job) and its start, up to the order of floating-point sums of another thread count."""
+    the unfinished chains (`chains`) in this process or, with ``workers`` > 1 and no GPU,
+    side by side in worker processes (`tfib.runs.job_chains`; they log to stderr), the
+    same thread count each however many are left. A job's decoder is a function of (seed,
+    job) and its start, up to the order of floating-point sums that another ``workers``
+    (another thread count) brings."""
     self.run(UNCONDITIONAL)
-    workers = min(workers, len(self.chains()))
-    if workers <= 1:
-      for chain in self.chains():
+    chains = [chain for chain in self.chains() if not all(map(self.done, chain))]
+    if workers > 1 and tf.config.list_physical_devices("GPU"):
+      self.log("a GPU is visible: the decoders train one after another on it (--workers "
+               "runs processes side by side on CPU cores)")
+      workers = 1
+    if workers == 1 or not chains:
+      for chain in chains:
         for job in chain:
           self.run(job)
       return
-    self.log(f"{len(self.chains())} chains of decoders in {workers} worker processes")
+    self.log(f"{len(chains)} chains of decoders in {min(workers, len(chains))} worker "
+             "processes")
     arguments = dict(self._arguments, run_options=self.run_options)
-    job_chains.run_chains(functools.partial(_run_chain, arguments), self.chains(), workers)
+    job_chains.run_chains(functools.partial(_run_chain, arguments), chains, workers)
 
   def run(self, job: str) -> Dict:
     """Runs one job (resuming a killed one; a finished one is read back)."""

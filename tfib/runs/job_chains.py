@@ -51,27 +51,37 @@ def _initialise(parent: int, threads: int):
 
 def run_chains(run_chain: Callable[[Sequence[str]], None], chains: Sequence[Sequence[str]],
                workers: int):
-  """Calls ``run_chain(chain)`` for every chain, in ``workers`` worker processes.
+  """Calls ``run_chain(chain)`` for every chain, in at most ``workers`` worker processes.
 
   ``run_chain`` is pickled into the workers (a module-level function, or a
-  `functools.partial` of one). Returns when every chain is done. If a chain raises, the
-  chains not yet started are cancelled, those running finish, and its exception is
-  raised here; a worker that dies raises `WorkerDiedError`.
+  `functools.partial` of one). Each worker has `usable_cores` // ``workers`` TensorFlow
+  threads however few chains are left, so a job's thread count, and with it the order of
+  its floating-point sums, does not depend on how much of a resumed run was done before.
+  Returns when every chain is done. A chain is handed to a worker only when one is free,
+  so if a chain raises, no other chain starts, the ones running finish, and the exception
+  is raised here; a worker that dies raises `WorkerDiedError`.
   """
   if workers < 1:
     raise ValueError(f"workers must be >= 1, got {workers}.")
+  if not chains:
+    return
   threads = max(1, usable_cores() // workers)
+  processes = min(workers, len(chains))
+  waiting = [list(chain) for chain in reversed(chains)]
   with concurrent.futures.ProcessPoolExecutor(
-      workers, multiprocessing.get_context("spawn"), initializer=_initialise,
+      processes, multiprocessing.get_context("spawn"), initializer=_initialise,
       initargs=(os.getpid(), threads)) as pool:
-    futures = [pool.submit(run_chain, list(chain)) for chain in chains]
+    running = set()
     try:
-      for future in concurrent.futures.as_completed(futures):
-        future.result()
-    except concurrent.futures.process.BrokenProcessPool:
+      while waiting or running:
+        while waiting and len(running) < processes:
+          running.add(pool.submit(run_chain, waiting.pop()))
+        done, running = concurrent.futures.wait(
+            running, return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+          future.result()
+    except concurrent.futures.process.BrokenProcessPool as error:
       raise WorkerDiedError(
-          "A worker process died before its jobs were done (killed, or out of memory?); "
-          "the finished jobs are kept: run the same command again to resume.") from None
-    except BaseException:
-      pool.shutdown(wait=True, cancel_futures=True)
-      raise
+          f"A worker process ended before its jobs were done ({error}: killed, out of "
+          "memory, or an error that could not be sent back); the finished jobs are kept: "
+          "run the same command again to resume.") from error

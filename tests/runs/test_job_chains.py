@@ -1,8 +1,8 @@
 """Chains of jobs in worker processes: order, threads, errors, and no worker outliving a
 killed parent."""
 import functools
+import importlib
 import os
-import pathlib
 import pickle
 import signal
 import subprocess
@@ -15,37 +15,16 @@ from tfib import runs
 from tfib.runs import job_chains
 
 
-def _record(directory, chain):
-  """A chain of jobs that appends (job, process, TensorFlow threads) to the chain's file."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  for job in chain:
-    with open(os.path.join(directory, chain[0]), "a") as stream:
-      stream.write(f"{job} {os.getpid()} "
-                   f"{tf.config.threading.get_intra_op_parallelism_threads()}\n")
-    time.sleep(0.2)
+@pytest.fixture(name="jobs")
+def _jobs(monkeypatch):
+  """tests/runs/chain_jobs.py, importable by name here and in the spawned workers."""
+  monkeypatch.syspath_prepend(os.path.dirname(__file__))
+  return importlib.import_module("chain_jobs")
 
 
-def _fail(directory, chain):
-  (pathlib.Path(directory) / chain[0]).touch()
-  if chain[0] == "bad":
-    raise ValueError(f"job {chain[0]} refused")
-  time.sleep(1)
-
-
-def _die(chain):
-  if chain[0] == "killed":
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _sleep(directory, chain):
-  with open(os.path.join(directory, chain[0]), "w") as stream:
-    stream.write(str(os.getpid()))
-  time.sleep(120)
-
-
-def test_every_chain_runs_in_order_in_the_workers(tmp_path):
+def test_every_chain_runs_in_order_in_the_workers(jobs, tmp_path):
   chains = [["a0", "a1", "a2"], ["b0", "b1"], ["c0"]]
-  job_chains.run_chains(functools.partial(_record, str(tmp_path)), chains, workers=2)
+  job_chains.run_chains(functools.partial(jobs.record, str(tmp_path)), chains, workers=2)
   processes = set()
   for chain in chains:
     lines = [line.split() for line in (tmp_path / chain[0]).read_text().splitlines()]
@@ -55,21 +34,23 @@ def test_every_chain_runs_in_order_in_the_workers(tmp_path):
     assert threads == {max(1, job_chains.usable_cores() // 2)}
   assert str(os.getpid()) not in processes and 1 <= len(processes) <= 2
   # One chain left of a resumed run: its worker has the threads of one of two workers.
-  job_chains.run_chains(functools.partial(_record, str(tmp_path)), [["d0"]], workers=2)
+  job_chains.run_chains(functools.partial(jobs.record, str(tmp_path)), [["d0"]], workers=2)
   threads = int((tmp_path / "d0").read_text().split()[2])
   assert threads == max(1, job_chains.usable_cores() // 2)
 
 
-def test_a_chains_error_is_raised_in_the_parent_and_no_chain_starts_after_it(tmp_path):
+def test_a_chains_error_is_raised_in_the_parent_and_no_chain_starts_after_it(jobs, tmp_path):
   with pytest.raises(ValueError, match="job bad refused"):
-    job_chains.run_chains(functools.partial(_fail, str(tmp_path)),
+    job_chains.run_chains(functools.partial(jobs.fail, str(tmp_path)),
                           [["bad"], ["running"], ["later"]], workers=2)
   assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "running"]
 
 
-def test_a_dead_worker_is_a_clear_error():
+def test_a_dead_worker_is_a_clear_error(jobs, tmp_path):
   with pytest.raises(job_chains.WorkerDiedError, match="run the same command again"):
-    job_chains.run_chains(_die, [["killed"], ["other"]], workers=2)
+    job_chains.run_chains(functools.partial(jobs.die, str(tmp_path)), [["killed"], ["other"]],
+                          workers=2)
+  assert (tmp_path / "killed").exists()  # It died of its job, not of a job it could not load.
 
 
 def _alive(pid):
@@ -85,9 +66,9 @@ def test_no_worker_outlives_a_killed_parent(tmp_path):
   parent = subprocess.Popen([sys.executable, "-c", (
       "import functools, sys\n"
       f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
-      "import test_job_chains\n"
+      "import chain_jobs\n"
       "from tfib.runs import job_chains\n"
-      f"job_chains.run_chains(functools.partial(test_job_chains._sleep, {str(tmp_path)!r}), "
+      f"job_chains.run_chains(functools.partial(chain_jobs.sleep, {str(tmp_path)!r}), "
       "[['a'], ['b']], workers=2)\n")])
   deadline = time.monotonic() + 120
   while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
@@ -104,9 +85,9 @@ def test_no_worker_outlives_a_killed_parent(tmp_path):
   assert not alive
 
 
-def test_workers_must_be_positive():
+def test_workers_must_be_positive(jobs, tmp_path):
   with pytest.raises(ValueError, match="workers must be >= 1"):
-    job_chains.run_chains(_die, [["good"]], workers=0)
+    job_chains.run_chains(functools.partial(jobs.die, str(tmp_path)), [["good"]], workers=0)
 
 
 def test_a_configuration_mismatch_crosses_from_a_worker_whole():

@@ -83,3 +83,42 @@ def test_a_resumed_fit_is_not_prepared_again_and_ends_as_the_uninterrupted_one(t
   ours, theirs = _weights(resumed.ema_network), _weights(whole.ema_network)
   for path in ours:
     np.testing.assert_allclose(ours[path], theirs[path], rtol=1e-5, atol=1e-6)
+
+
+class _ScriptedTrainer:
+  """A trainer whose validation bits/dim follow a script and whose one Polyak weight is the
+  step it was taken at, so the weights kept say which evaluation they come from."""
+
+  def __init__(self, bits):
+    self.bits = iter(bits)
+    self.step = tf.Variable(0, dtype=tf.int64)
+    self.weight = tf.Variable(0.0)
+
+  def trackables(self):
+    return {"ema_network": {"weight": self.weight}}
+
+  def train_step(self, images, condition):
+    del images, condition
+    self.step.assign_add(1)
+    self.weight.assign(float(self.step.numpy()))
+    return 0.0
+
+  def evaluate(self, images, condition, batch_size):
+    del images, condition, batch_size
+    return next(self.bits)
+
+
+def test_the_lowest_evaluation_is_kept_and_patience_counts_improvements_by_min_delta():
+  images = np.zeros((8, 2, 2, 1), np.float32)
+  # Start 1.0; step 1 improves by 0.5, steps 2-4 each by less than min_delta = 1e-3.
+  trainer = _ScriptedTrainer([1.0, 0.5, 0.4995, 0.4992, 0.4991, 0.1])
+  progress = fit_decoder(trainer, images, images[:4], max_steps=10, batch_size=2,
+                         eval_every=1, patience=3, min_delta=1e-3)
+  assert progress["step"] == 4  # Three evaluations without an improvement by 1e-3.
+  assert "early stopping at step 4" in progress["stop_reason"]
+  assert progress["best"] == 0.4991 and trainer.weight.numpy() == 4.0
+  # Never better than its start: the start is kept.
+  trainer = _ScriptedTrainer([0.3, 0.4, 0.35, 0.5])
+  progress = fit_decoder(trainer, images, images[:4], max_steps=10, batch_size=2,
+                         eval_every=1, patience=3, min_delta=1e-3)
+  assert progress["step"] == 3 and progress["best"] == 0.3 and trainer.weight.numpy() == 0.0

@@ -11,8 +11,9 @@ not bias the bound; it only decides how tight it is and how long it takes:
 * **Early stopping** (`fit_decoder`): every ``eval_every`` steps the Polyak weights are
   evaluated on a validation split (taken from the training images, never the held-out
   images the bound is reported on); training stops when validation bits/dim have not
-  improved by ``min_delta`` for ``patience`` evaluations, or after ``max_steps``, and the
-  Polyak weights of the best evaluation — the starting point included — are the decoder's.
+  improved by more than ``min_delta`` for ``patience`` evaluations, or after ``max_steps``,
+  and the Polyak weights of the lowest evaluation — the starting point included, an
+  improvement smaller than ``min_delta`` too — are the decoder's.
 * **Resumable**: the trainer's variables and the fit's progress (step, curve, best) are a
   resume state through a ``checkpoint`` (`tfib.runs.step_checkpoint.StepCheckpoint`),
   saved at evaluations; the batches are functions of (seed, step), so a resumed fit is
@@ -76,6 +77,8 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
       "step": int(trainer.step.numpy()), "history": [], "best": math.inf, "since_best": 0,
       "stop_reason": None}
   finished_before = progress["stop_reason"] is not None
+  # A fit saved by an earlier tfib kept only improvements by min_delta: its best is both.
+  progress.setdefault("improved_to", progress["best"])
 
   def save():
     progress_variable.assign(json.dumps(progress))
@@ -102,7 +105,7 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
       trainer.reset_polyak()
     # The starting point is a candidate too: a warm-started decoder that cannot use h
     # keeps the weights it started from instead of fitting noise.
-    progress["initial_bits"] = progress["best"] = validation_bits()
+    progress["initial_bits"] = progress["best"] = progress["improved_to"] = validation_bits()
     keep_best()
   losses = []
   while progress["stop_reason"] is None:
@@ -117,15 +120,17 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
     bits = validation_bits()
     progress["history"].append([progress["step"], float(np.mean(losses)), bits])
     losses = []
-    if bits < progress["best"] - min_delta:
-      progress["best"], progress["since_best"] = bits, 0
+    if bits < progress["best"]:
+      progress["best"] = bits
       keep_best()
+    if bits < progress["improved_to"] - min_delta:
+      progress["improved_to"], progress["since_best"] = bits, 0
     else:
       progress["since_best"] += 1
       if progress["since_best"] >= patience:
         progress["stop_reason"] = (f"early stopping at step {progress['step']}: validation "
-                                   f"bits/dim not better than {progress['best']:.4f} in "
-                                   f"{patience} evaluations")
+                                   f"bits/dim not below {progress['improved_to']:.4f} by more "
+                                   f"than {min_delta} in {patience} evaluations")
     if on_eval is not None:
       on_eval(progress["step"], {"train_bits_per_dim": progress["history"][-1][1],
                                  "validation_bits_per_dim": bits})

@@ -64,8 +64,8 @@ setuptools.setup(
     ],
     extras_require={
         # selenium drives Debian's chromium in the browser test (.ci/run installs it).
-        "test": ["pytest>=8", "hypothesis>=6.100", "scikit-learn>=1.4", "scipy>=1.11",
-                 "selenium>=4.20"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "scikit-learn>=1.4",
+                 "scipy>=1.11", "selenium>=4.20"],
     },
     entry_points={
         "console_scripts": [

@@ -8,6 +8,9 @@ decoder configuration (training steps per second, bfloat16 against float32, plai
 
 * a Xeon with AVX512-BF16 and AMX (amx_bf16, amx_tile): 1.27x;
 * a Xeon with AVX512-BF16 but no AMX: 0.71x (oneDNN's float32 convolutions win);
+* an AMD EPYC with AVX512-BF16 and no AMX (2 cores of a cloud machine): 0.91x in one run,
+  1.16-1.22x in runs hours later (interleaved rounds, one and two threads): it moves with
+  the host, so `bfloat16_pays` leaves such CPUs at float32;
 * NVIDIA GPUs of compute capability 8.0 and above have bfloat16 tensor cores (expected to
   pay; not measured in this project).
 """

@@ -366,14 +366,14 @@ def main():
     # the second epoch's h is the network after its first epoch of training, far from the
     # initial network's. The pipeline's time if every later decoder cost nothing:
     epochs = program.config.epochs
-    later = [j for j in conditional if epochs.index(int(j.split(":")[1])) >= 2]
+    later = [j for j in conditional if epochs.index(results[j]["epoch"]) >= 2]
     free_later = pipeline - sum(results[j]["seconds"] for j in later) / workers
     print(f"  the same if the {len(later)} decoders of saved epochs "
           f"{', '.join(map(str, epochs[2:]))} took no time (their fits out, the rest as "
           f"measured): {free_later:.0f} s / {baseline:.0f} s = {free_later / baseline:.2f}x, "
           "the lowest ratio faster later decoders can give at these bits/dim")
     for epoch in epochs:
-      group = [j for j in timed if int(j.split(":")[1]) == epoch]
+      group = [j for j in timed if results[j]["epoch"] == epoch]
       if group:
         print(f"  saved epoch {epoch} ({', '.join(group)}): steps pipeline / from scratch "
               f"{sum(results[j]['steps'] for j in group)} / "

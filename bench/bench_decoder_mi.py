@@ -2,20 +2,22 @@
 
 1. XLA against the plain graph for a decoder's training step (the quick configuration's
    PixelCNN++ on 14x14x1 images at 16 levels, conditioned on a ResNet stage), steps per
-   second after warm-up: `--jit_compile=auto` follows what this says for the device. The
-   same in mixed bfloat16, and how far bfloat16 moves the validation bits/dim of an
+   second after warm-up, the same in mixed bfloat16, and what `--jit_compile=auto` and
+   `--mixed_precision=auto` chose by timing them at the experiment's first start
+   (`tfib.training.fastest_step`); how far bfloat16 moves the validation bits/dim of an
    unconditional decoder (the same weights evaluated in bfloat16; one trained in bfloat16
    from the same start on the same batches): `--mixed_precision` is opt-in if by > 0.01.
 2. The pipeline against training every decoder from scratch: on the quick tfib-train run,
    (a) the whole pipeline as tfib-decoder-mi runs it (--warm_start: starts from the previous
-   epoch's decoder or from a pretrained conditioning network, early stopping, the plain
-   graph on CPUs, --workers processes side by side), and (b) --decoders of its conditional
+   epoch's decoder or from a pretrained conditioning network, early stopping, the step
+   auto chose, --workers processes side by side), and (b) --decoders of its conditional
    decoders (all by default) from scratch, in as many processes: random initial weights,
-   no pretraining, PixelCNNTrainer's default XLA step, trained until their validation
-   bits/dim is within 0.01 of (a)'s (or --scratch_cap times (a)'s steps). Prints both wall
-   times and the ratio of the whole pipeline to training every decoder from scratch (the
-   unconditional one as in (a)): target <= 0.4; with --decoders below the number of
-   decoders the from-scratch time is theirs scaled to all, and it says so. Also per decoder:
+   no pretraining, PixelCNNTrainer's default step (XLA, float32), trained until their
+   validation bits/dim is within 0.01 of (a)'s (or --scratch_cap times (a)'s steps). Prints
+   both wall times and the ratio of the whole pipeline to training every decoder from
+   scratch (the unconditional one as in (a)): target <= 0.4; with --decoders below the
+   number of decoders the from-scratch time is theirs scaled to all, and it says so. Also
+   per decoder:
    the steps from scratch at which it reached (a)'s value, and the ratio of steps alone
    (what the starts save, whatever the step costs), by saved epoch; and the ratio if the
    decoders of the third saved epoch on took no time, the lowest that faster warm starts can
@@ -49,7 +51,6 @@ TRAIN_QUICK = os.path.join(REPO, "configs", "train_classifier_quick.cfg")
 def _config(layers=None, warm_start=None):
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
   from tfib.bin import shared_flags  # pylint: disable=g-import-not-at-top
-  from tfib.training import precision  # pylint: disable=g-import-not-at-top
   flags = shared_flags.read_flagfile(QUICK)
   names = {f.name for f in dataclasses.fields(decoder_mi.DecoderConfig)}
   typed = {}
@@ -66,7 +67,7 @@ def _config(layers=None, warm_start=None):
     typed["layers"] = tuple(layers.split(","))
   if warm_start:
     typed["warm_start"] = warm_start
-  typed["mixed_precision"] = precision.bfloat16_pays()  # As --mixed_precision=auto.
+  typed["mixed_precision"] = None  # As --mixed_precision=auto: settled by DecoderMI.open.
   return decoder_mi.DecoderConfig(**typed)
 
 
@@ -82,14 +83,11 @@ def _train_quick(root):
   return run
 
 
-def _decoder(program, conditional_shape, mixed):
-  """The program's decoder for ``conditional_shape``, in mixed bfloat16 or float32."""
-  config = program.config
-  program.config = dataclasses.replace(config, mixed_precision=mixed)
-  try:
-    return program._pixelcnn(conditional_shape)  # pylint: disable=protected-access
-  finally:
-    program.config = config
+def _decoder(program, conditional_shape, mixed, job="unconditional"):
+  """The program's decoder of ``job`` for ``conditional_shape``, in mixed bfloat16 or
+  float32."""
+  pixelcnn = program._pixelcnn  # pylint: disable=protected-access
+  return pixelcnn(conditional_shape, job, mixed_precision=mixed)
 
 
 def step_rates(program, steps=30,
@@ -181,7 +179,8 @@ def _scratch_seconds(program, job, target, max_steps):
   represent = program._representation(layer, int(epoch))  # pylint: disable=protected-access
   condition = program._condition(represent)  # pylint: disable=protected-access
   shape = tuple(represent(program.images["test"][:1]).shape[1:])
-  trainer = PixelCNNTrainer(program._pixelcnn(shape, job),  # pylint: disable=protected-access
+  # PixelCNNTrainer's default step: XLA, float32.
+  trainer = PixelCNNTrainer(_decoder(program, shape, False, job),
                             learning_rate=config.learning_rate, data_init=False)
   start = time.perf_counter()
   reached = {}
@@ -255,7 +254,8 @@ def main():
   args = parser.parse_args()
   args.workers = args.workers or _quick_workers()
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
-  from tfib.training import precision  # pylint: disable=g-import-not-at-top
+  from tfib import runs  # pylint: disable=g-import-not-at-top
+  from tfib.training import fastest_step, precision  # pylint: disable=g-import-not-at-top
   from tfib.runs.job_chains import usable_cores  # pylint: disable=g-import-not-at-top
 
   with tempfile.TemporaryDirectory() as root:
@@ -264,9 +264,12 @@ def main():
     train_seconds = time.perf_counter() - start
     print(f"tfib-train quick configuration: {train_seconds:.0f} s", flush=True)
     program = decoder_mi.DecoderMI(source, _config(args.layers, args.warm_start),
-                                   os.path.join(root, "decoders"),
+                                   os.path.join(root, "decoders"), jit_compile=None,
                                    log=lambda _: 0)
-    program.open()
+    start = time.perf_counter()
+    program.open()  # Times the step's variants for the automatic choice.
+    settling = time.perf_counter() - start
+    settled = runs.read_manifest(program.logdir)["config"][decoder_mi.STEP]
     rates = step_rates(program)
     faster = "XLA" if rates[True, False] > rates[False, False] else "the plain graph"
     print(f"decoder training step (quick configuration, float32): plain graph "
@@ -279,9 +282,13 @@ def main():
     features = ", ".join(precision.cpu_bfloat16_features()) or "none"
     print(f"  the fastest here: {'XLA' if jit else 'plain graph'}, "
           f"{'mixed bfloat16' if mixed else 'float32'} (this CPU's bfloat16 instructions: "
-          f"{features}); --mixed_precision=auto takes "
-          f"{'bfloat16' if program.config.mixed_precision else 'float32'} here, the pipeline "
-          "below too")
+          f"{features})")
+    rates_text = "; ".join(f"{name} {rate:.2f}" for name, rate in
+                           settled["steps_per_second"].items())
+    print(f"  --jit_compile=auto and --mixed_precision=auto timed at the first start "
+          f"(steps/s, interleaved rounds: {rates_text}) in {settling:.0f} s and chose "
+          f"{fastest_step.Variant(program.jit_compile, program.config.mixed_precision).name}"
+          ": the pipeline below trains with it (and counts those seconds)", flush=True)
     workers = min(args.workers, len(program.chains()))
     if workers > 1:
       side_by_side = side_by_side_rate(program, workers, root)
@@ -312,12 +319,13 @@ def main():
       print(f"  {job}: fit {results[job]['seconds']:.0f} s, {results[job]['steps']} steps, "
             f"validation {results[job]['validation_bits_per_dim']:.4f} bits/dim", flush=True)
     fitting = sum(results[j]["seconds"] for j in conditional)
-    print(f"pipeline: unconditional decoder {unconditional:.0f} s; {len(conditional)} "
+    print(f"pipeline: the step's timing {settling:.0f} s; unconditional decoder "
+          f"{unconditional:.0f} s; {len(conditional)} "
           f"conditional decoders {conditional_wall:.0f} s in {workers} process(es) "
           f"({program.config.warm_start} warm starts, early stopping), their fits "
           f"{fitting:.0f} s of process time (pretraining included), the rest held-out NLL, "
           "probes and samples")
-    pipeline = unconditional + conditional_wall
+    pipeline = settling + unconditional + conditional_wall
     minutes = (train_seconds + pipeline) / 60
     if args.layers:
       print(f"(layers {args.layers} only: {minutes:.1f} min for their part of the quick "

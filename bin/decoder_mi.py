@@ -76,24 +76,21 @@ flags.DEFINE_integer("samples_per_image", 4, "Samples per image and epoch.", low
 flags.DEFINE_string("mine_estimator", "infonce", "The MINE-family estimator of --estimators=mine.")
 shared_flags.define_seed()
 flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
-                  "XLA for the decoders' steps: auto takes it on GPUs, where it is faster, "
-                  "and not on CPUs, where oneDNN's convolutions are (bench/bench_decoder_mi.py "
-                  "measures both).")
+                  "XLA for the decoders' steps; auto: the faster of XLA and the plain graph, "
+                  "timed here at the experiment's first start and recorded in its manifest "
+                  "for every later job and resume.")
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "true", "false"],
-                  "bfloat16 convolutions in the decoders (float32 weights and likelihood): "
-                  "auto takes them on GPUs with bfloat16 tensor cores (compute capability "
-                  ">= 8.0) and on CPUs with AMX, where they are faster "
-                  "(bench/bench_decoder_mi.py measures speed and the change in bits/dim).")
+                  "bfloat16 convolutions in the decoders (float32 weights and likelihood; "
+                  "bits/dim move by < 0.001); auto: timed against float32 like "
+                  "--jit_compile=auto where the hardware has bfloat16 arithmetic (GPUs of "
+                  "compute capability >= 8.0, CPUs with AVX512-BF16 or AMX), else float32.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory.")
 shared_flags.define_run_flags(default_logdir=None)
 
 
-def _mixed_precision() -> bool:
-  """--mixed_precision resolved for this machine (the run's configuration records it)."""
-  if FLAGS.mixed_precision != "auto":
-    return FLAGS.mixed_precision == "true"
-  from tfib.training import precision  # pylint: disable=g-import-not-at-top  (TF)
-  return precision.bfloat16_pays()
+def _automatic(name: str):
+  """The enum flag ``name``: True, False, or None for auto (settled by the experiment)."""
+  return {"auto": None, "true": True, "false": False}[FLAGS[name].value]
 
 
 def main(argv):
@@ -107,7 +104,6 @@ def main(argv):
   except ValueError:
     raise app.UsageError(f"--epochs takes 'all' or epochs, got {FLAGS.epochs!r}.") from None
   # pylint: disable=g-import-not-at-top
-  import tensorflow as tf
   from tfib import data, runs
   from tfib.experiments import decoder_mi
   from tfib.runs import job_chains
@@ -117,7 +113,7 @@ def main(argv):
       levels=FLAGS.levels, num_resnet=FLAGS.num_resnet, num_hierarchies=FLAGS.num_hierarchies,
       num_filters=FLAGS.num_filters, num_logistic_mix=FLAGS.num_logistic_mix,
       dropout_p=FLAGS.dropout_p, conditioning_filters=FLAGS.conditioning_filters,
-      mixed_precision=_mixed_precision(), batch_size=FLAGS.batch_size,
+      mixed_precision=_automatic("mixed_precision"), batch_size=FLAGS.batch_size,
       learning_rate=FLAGS.learning_rate,
       max_steps=FLAGS.max_steps, max_steps_conditional=FLAGS.max_steps_conditional,
       eval_every=FLAGS.eval_every, patience=FLAGS.patience, warm_start=FLAGS.warm_start,
@@ -125,12 +121,11 @@ def main(argv):
       estimators=tuple(FLAGS.estimators), mine_estimator=FLAGS.mine_estimator,
       num_sampled_images=FLAGS.num_sampled_images, samples_per_image=FLAGS.samples_per_image,
       seed=FLAGS.seed)
-  jit = (FLAGS.jit_compile == "true" or
-         (FLAGS.jit_compile == "auto" and bool(tf.config.list_physical_devices("GPU"))))
   try:
     program = decoder_mi.DecoderMI(FLAGS.run, config, FLAGS.logdir,
                                    run_options=shared_flags.run_options(),
-                                   data_dir=FLAGS.data_dir, jit_compile=jit, log=logging.info)
+                                   data_dir=FLAGS.data_dir, jit_compile=_automatic("jit_compile"),
+                                   log=logging.info)
     program.open()
     if FLAGS.job:
       program.run(FLAGS.job)

@@ -26,6 +26,7 @@ from tfib import runs
 from tfib.runs import event_files
 from tfib.experiments import decoder_mi
 from tfib.layers import Capture
+from tfib.training import fastest_step, precision
 from tfib.training.train_config import TrainConfig
 
 TRAIN = TrainConfig(max_train_examples=900, max_eval_examples=300, epochs=1)
@@ -205,13 +206,53 @@ def test_mixed_precision_decoders_are_their_own_experiment(known):
     mixed.open()
 
 
+def test_an_automatic_step_is_timed_once_and_recorded_for_every_later_start(
+    known, tmp_path, monkeypatch):
+  program, _ = known
+  monkeypatch.setattr(precision, "bfloat16_hardware", lambda: True)
+  automatic = dataclasses.replace(DECODERS, mixed_precision=None)
+  first = decoder_mi.DecoderMI(program.source, automatic, str(tmp_path), jit_compile=None,
+                               log=lambda _: 0)
+  with pytest.raises(RuntimeError, match="open"):
+    first.run(decoder_mi.UNCONDITIONAL)
+  first.open()  # Times the four variants of a real step here.
+  record = runs.read_manifest(str(tmp_path))["config"]["step"]
+  assert set(record["steps_per_second"]) == {
+      "plain graph, float32", "XLA, float32", "plain graph, mixed bfloat16",
+      "XLA, mixed bfloat16"}
+  assert all(rate > 0 for rate in record["steps_per_second"].values())
+  settled = (record["jit_compile"], record["mixed_precision"])
+  assert (first.jit_compile, first.config.mixed_precision) == settled
+  # What the jobs declare and the workers are built from is the choice, not "auto".
+  assert runs.read_manifest(str(tmp_path))["config"]["decoders"]["mixed_precision"] is \
+      settled[1]
+  assert first._arguments["config"] == first.config  # pylint: disable=protected-access
+  assert first._arguments["jit_compile"] is settled[0]  # pylint: disable=protected-access
+
+  def never(*_):
+    raise AssertionError("a resumed experiment timed its step again")
+
+  monkeypatch.setattr(fastest_step, "fastest", never)
+  again = decoder_mi.DecoderMI(program.source, automatic, str(tmp_path), jit_compile=None,
+                               log=lambda _: 0)
+  again.open()
+  assert (again.jit_compile, again.config.mixed_precision) == settled
+  # Given choices are recorded untimed.
+  given = tmp_path / "given"
+  decoder_mi.DecoderMI(program.source, DECODERS, str(given), log=lambda _: 0).open()
+  assert runs.read_manifest(str(given))["config"]["step"] == {
+      "jit_compile": False, "mixed_precision": False, "steps_per_second": {}}
+
+
 QUICK_TRAIN = ["--width=2", "--depth=10", "--batch_size=32", "--max_train_examples=600",
                "--max_eval_examples=200", "--epochs=1", "--save_epochs=0,1", "--noaugment"]
 QUICK_DECODERS = ["--layers=h3,h4", "--downsample=4", "--levels=4", "--num_hierarchies=1",
                   "--num_filters=8", "--num_logistic_mix=2", "--conditioning_filters=4",
                   "--max_steps=200", "--max_steps_conditional=100", "--eval_every=25",
                   "--conditioning_pretraining_steps=100", "--num_sampled_images=1",
-                  "--samples_per_image=1"]
+                  "--samples_per_image=1",
+                  # Given, not timed: runs compared with each other train the same way.
+                  "--jit_compile=false", "--mixed_precision=false"]
 
 
 def _decoder_mi(source, logdir, crash="", *flags):

@@ -1,4 +1,4 @@
-"""Where --mixed_precision=auto takes bfloat16: the CPU flags it reads and the rule."""
+"""Where bfloat16 is worth timing: the CPU flags read and the hardware rule."""
 import builtins
 import io
 
@@ -31,12 +31,26 @@ def test_the_cpu_flags_are_read_from_cpuinfo(monkeypatch):
   assert precision.cpu_bfloat16_features() == ()
 
 
-@pytest.mark.parametrize("text, pays", [
+@pytest.mark.parametrize("text, hardware", [
     (CPUINFO, True),
-    (CPUINFO.replace(" amx_tile amx_bf16", ""), False),  # AVX512-BF16 without AMX: slower.
-    ("flags\t: fpu sse2 avx2\n", False),
+    (CPUINFO.replace(" amx_tile amx_bf16", ""), True),  # AVX512-BF16 without AMX.
+    (CPUINFO.replace(" avx512_bf16", ""), True),  # AMX alone.
+    ("flags\t: fpu sse2 avx2\n", False),  # Emulated.
+    (None, False),  # No /proc/cpuinfo.
 ])
-def test_without_gpus_bfloat16_pays_only_with_amx(monkeypatch, text, pays):
+def test_without_gpus_bfloat16_hardware_is_read_from_the_cpu(monkeypatch, text, hardware):
   monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
   _cpuinfo(monkeypatch, text)
-  assert precision.bfloat16_pays() is pays
+  assert precision.bfloat16_hardware() is hardware
+
+
+@pytest.mark.parametrize("capabilities, hardware", [
+    ([(8, 0)], True), ([(9, 0), (8, 6)], True), ([(8, 0), (7, 5)], False), ([None], False)])
+def test_with_gpus_every_gpu_needs_bfloat16_tensor_cores(monkeypatch, capabilities, hardware):
+  gpus = [f"GPU:{i}" for i in range(len(capabilities))]
+  monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: gpus)
+  details = {gpu: {} if c is None else {"compute_capability": c}
+             for gpu, c in zip(gpus, capabilities)}
+  monkeypatch.setattr(tf.config.experimental, "get_device_details", details.__getitem__)
+  _cpuinfo(monkeypatch, CPUINFO)  # The CPU does not count where there are GPUs.
+  assert precision.bfloat16_hardware() is hardware

@@ -49,7 +49,10 @@ job's run.
 ``mixed_precision`` computes the decoders' convolutions in bfloat16 (weights and the
 mixture likelihood stay float32: `tfib.distributions.pixelcnn_network`); it is part of the
 configuration, so decoders of the two precisions never share an experiment.
-bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim.
+bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim. Left None (and
+``jit_compile`` left None), the faster way is measured at the experiment's first start
+(`tfib.training.fastest_step`, on a conditional decoder of the first layer and epoch) and
+recorded in its manifest (section "step"); every later job and resume reads the record.
 """
 import dataclasses
 import functools
@@ -73,7 +76,7 @@ from tfib.infoplane import plotting
 from tfib.layers import activation_model
 from tfib.runs import atomic, job_chains, tensorboard
 from tfib.runs.step_checkpoint import StepCheckpoint
-from tfib.training import input_pipeline
+from tfib.training import fastest_step, input_pipeline
 from tfib.training.conditioning_pretraining import pretrain_conditioning
 from tfib.training.decoder_fit import fit_decoder, network_weights, warm_start
 from tfib.training.pixelcnn_training import PixelCNNTrainer
@@ -86,6 +89,7 @@ RESULT = "result.json"
 CACHED_H_BYTES = 2 ** 30  # A layer's h of all images is kept in memory up to this size.
 ESTIMATORS = ("decoder", "mine")
 WARM_STARTS = ("previous_epoch", "independent")
+STEP = "step"  # The manifest's record of the training step `DecoderMI.open` settled.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +106,8 @@ class DecoderConfig:
   num_logistic_mix: int = 5
   dropout_p: float = 0.0
   conditioning_filters: int = 16
-  mixed_precision: bool = False  # bfloat16 streams, float32 weights and likelihood.
+  mixed_precision: Optional[bool] = False  # bfloat16 streams, float32 weights and
+  # likelihood; None: measured at the first start (`DecoderMI.open`).
   batch_size: int = 32
   learning_rate: float = 2e-3
   max_steps: int = 3000  # Of the unconditional decoder.
@@ -142,6 +147,11 @@ def _run_chain(arguments: Dict, chain: List[str]):
     program.run(job)
 
 
+def _host_step(trainer: PixelCNNTrainer, images, conditional_input) -> float:
+  """One training step, returned once its loss is on the host (devices run ahead)."""
+  return float(trainer.train_step(images, conditional_input))
+
+
 def _save_array(path: str, array: np.ndarray):
   with atomic.replacing(path) as temporary:
     with open(temporary, "wb") as stream:
@@ -165,7 +175,7 @@ class DecoderMI:
 
   def __init__(self, source: str, config: DecoderConfig, logdir: Optional[str] = None,
                run_options: Optional[Dict] = None, data_dir: Optional[str] = None,
-               jit_compile: bool = False, log=print):
+               jit_compile: Optional[bool] = False, log=print):
     self._arguments = dict(source=source, config=config, logdir=logdir, data_dir=data_dir,
                            jit_compile=jit_compile)  # What a worker process builds it from.
     self.source = os.path.abspath(source)
@@ -245,12 +255,55 @@ class DecoderMI:
     return os.path.exists(os.path.join(self._directory(job), RESULT))
 
   def open(self):
-    """Checks (or creates) the experiment's manifest; nothing is trained."""
+    """Checks (or creates) the experiment's manifest and settles the training step
+    (`_settle_step`); nothing is trained."""
     experiment = runs.Run(self.logdir, PROGRAM, **self.run_options)
+    self._settle_step(experiment)
     experiment.declare("decoders", self.config.as_dict())
     experiment.declare("source", {"run": self.source})
     experiment.open()
     self.run_options.pop("overwrite", None)
+
+  def _settle_step(self, experiment: runs.Run):
+    """Resolves ``jit_compile`` and ``config.mixed_precision`` left None: as the
+    experiment's manifest records them, or at its first start by timing the variants
+    (`fastest_step`) and recording the choice and the rates."""
+    experiment.check()  # Another program's directory is refused before anything is timed.
+    record = {}
+    if runs.is_run_directory(self.logdir) and not self.run_options.get("overwrite"):
+      record = runs.read_manifest(self.logdir)["config"].get(STEP, {})
+    if not record:
+      record = self._time_step()
+      experiment.declare(STEP, record)
+    if self.jit_compile is None:
+      self.jit_compile = record["jit_compile"]
+    if self.config.mixed_precision is None:
+      self.config = dataclasses.replace(self.config,
+                                        mixed_precision=record["mixed_precision"])
+    self._arguments.update(config=self.config, jit_compile=self.jit_compile)
+
+  def _time_step(self) -> Dict:
+    """The step as given, its automatic parts the fastest variant of a conditional
+    decoder's training step on a batch of the first layer's h at the first epoch."""
+    variants = fastest_step.candidates(self.jit_compile, self.config.mixed_precision)
+    choice, rates = variants[0], {}
+    if len(variants) > 1:
+      c = self.config
+      represent = self._representation(c.layers[0], c.epochs[0])
+      images = self.levels["train"][:c.batch_size]
+      h = represent(self.images["train"][:c.batch_size])
+      steps = {}
+      for variant in variants:
+        trainer = PixelCNNTrainer(
+            self._pixelcnn(h.shape[1:], mixed_precision=variant.mixed_precision),
+            learning_rate=c.learning_rate, jit_compile=variant.jit_compile, data_init=False)
+        steps[variant] = functools.partial(_host_step, trainer, images, h)
+      self.log(f"timing the decoders' training step: {'; '.join(v.name for v in variants)}")
+      choice, rates = fastest_step.fastest(steps)
+      self.log(f"the decoders train with the fastest, {choice.name} (steps/s: " +
+               "; ".join(f"{v.name} {rate:.2f}" for v, rate in rates.items()) + ")")
+    return {"jit_compile": choice.jit_compile, "mixed_precision": choice.mixed_precision,
+            "steps_per_second": {v.name: round(rate, 3) for v, rate in rates.items()}}
 
   # --- the jobs -------------------------------------------------------------------------
 
@@ -281,6 +334,9 @@ class DecoderMI:
     """Runs one job (resuming a killed one; a finished one is read back)."""
     if job not in self.jobs():
       raise ValueError(f"Unknown job {job!r}; the jobs: {', '.join(self.jobs())}.")
+    if self.jit_compile is None or self.config.mixed_precision is None:
+      raise RuntimeError("The training step is automatic and not settled yet: open() the "
+                         "experiment before running a job.")
     found = _read(os.path.join(self._directory(job), RESULT))
     if found is not None:
       return found
@@ -304,9 +360,13 @@ class DecoderMI:
       return None
     return f"{layer}:{self.config.epochs[index - 1]}"
 
-  def _pixelcnn(self, conditional_shape, job: str = UNCONDITIONAL):
-    """A decoder whose initial weights are a function of (seed, job)."""
+  def _pixelcnn(self, conditional_shape, job: str = UNCONDITIONAL,
+                mixed_precision: Optional[bool] = None):
+    """A decoder whose initial weights are a function of (seed, job), in the configuration's
+    precision unless ``mixed_precision`` is given."""
     c = self.config
+    if mixed_precision is None:
+      mixed_precision = c.mixed_precision
     keras.utils.set_random_seed(int(np.random.default_rng(
         [c.seed, self.jobs().index(job)]).integers(2 ** 31)))
     return PixelCNN(self.image_shape, conditional_shape, num_resnet=c.num_resnet,
@@ -314,7 +374,7 @@ class DecoderMI:
                     num_logistic_mix=c.num_logistic_mix, dropout_p=c.dropout_p,
                     conditioning_filters=c.conditioning_filters, low=0, high=c.levels - 1,
                     jit_compile_sampling=self.jit_compile,
-                    dtype_policy="mixed_bfloat16" if c.mixed_precision else None)
+                    dtype_policy="mixed_bfloat16" if mixed_precision else None)
 
   def _fit(self, job, distribution, condition, pretrain=False):
     run = runs.Run(self._directory(job), PROGRAM, **self.run_options)

@@ -237,11 +237,27 @@ def test_an_automatic_step_is_timed_once_and_recorded_for_every_later_start(
                                log=lambda _: 0)
   again.open()
   assert (again.jit_compile, again.config.mixed_precision) == settled
+  # A given jit_compile holds for its process, and says that it differs from the record.
+  said = []
+  other = decoder_mi.DecoderMI(program.source, automatic, str(tmp_path),
+                               jit_compile=not settled[0], log=said.append)
+  other.open()
+  assert other.jit_compile is not settled[0] and other.config.mixed_precision is settled[1]
+  assert any("recorded" in line for line in said)
   # Given choices are recorded untimed.
   given = tmp_path / "given"
   decoder_mi.DecoderMI(program.source, DECODERS, str(given), log=lambda _: 0).open()
-  assert runs.read_manifest(str(given))["config"]["step"] == {
+  manifest = runs.read_manifest(str(given))
+  assert manifest["config"]["step"] == {
       "jit_compile": False, "mixed_precision": False, "steps_per_second": {}}
+  # An experiment made before the record keeps its precision rather than timing another.
+  del manifest["config"]["step"]
+  with open(given / "manifest.json", "w") as stream:
+    json.dump(manifest, stream)
+  older = decoder_mi.DecoderMI(program.source, automatic, str(given), jit_compile=False,
+                               log=lambda _: 0)
+  older.open()
+  assert older.config.mixed_precision is False
 
 
 QUICK_TRAIN = ["--width=2", "--depth=10", "--batch_size=32", "--max_train_examples=600",

@@ -43,18 +43,23 @@ def test_the_fastest_variant_is_chosen_with_its_rate():
   assert _fastest({GRAPH: 0.1, XLA: 0.05})[0] == XLA
 
 
+# Steps of 1/8 s, 8 per round: sums exact in binary floating point, so ties are ties.
 @pytest.mark.parametrize("bfloat16_cost, chosen", [
-    (0.1 / 1.04, GRAPH),  # 4% faster: within the margin, float32 keeps it.
-    (0.1 / 1.06, GRAPH_BF16),  # 6% faster: beyond it.
-    (0.1, GRAPH),  # A tie.
+    (0.125 / 1.04, GRAPH),  # 4% faster: within the margin, float32 keeps it.
+    (0.125 / 1.06, GRAPH_BF16),  # 6% faster: beyond it.
+    (0.125, GRAPH),  # A tie.
 ])
 def test_bfloat16_must_beat_float32_by_the_margin(bfloat16_cost, chosen):
   assert fastest_step.BFLOAT16_MARGIN == 1.05
-  assert _fastest({GRAPH: 0.1, GRAPH_BF16: bfloat16_cost})[0] == chosen
+  for costs in ({GRAPH: 0.125, GRAPH_BF16: bfloat16_cost},
+                {GRAPH_BF16: bfloat16_cost, GRAPH: 0.125}):  # Whichever comes first.
+    assert _fastest(costs, steps_per_round=8)[0] == chosen
 
 
 def test_float32_ties_go_to_the_first_variant():
-  assert _fastest({GRAPH: 0.1, XLA: 0.1})[0] == GRAPH
+  choice, rates, _ = _fastest({GRAPH: 0.125, XLA: 0.125}, steps_per_round=8)
+  assert rates[GRAPH] == rates[XLA] == 8.0 and choice == GRAPH
+  assert _fastest({XLA: 0.125, GRAPH: 0.125}, steps_per_round=8)[0] == XLA
 
 
 def test_rounds_alternate_their_order_and_one_slow_round_does_not_decide():

@@ -49,9 +49,9 @@ job's run.
 ``mixed_precision`` computes the decoders' convolutions in bfloat16 (weights and the
 mixture likelihood stay float32: `tfib.distributions.pixelcnn_network`); it is part of the
 configuration, so decoders of the two precisions never share an experiment.
-bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim. Left None (and
-``jit_compile`` left None), the faster way is measured at the experiment's first start
-(`tfib.training.fastest_step`, on a conditional decoder of the first layer and epoch) and
+bench/bench_decoder_mi.py measures its speed and how far it moves bits/dim. Either of it and
+``jit_compile`` left None is measured at the experiment's first start (the other as given;
+`tfib.training.fastest_step`, on a conditional decoder of the first layer and epoch) and
 recorded in its manifest (section "step"); every later job and resume reads the record.
 """
 import dataclasses
@@ -267,25 +267,35 @@ class DecoderMI:
   def _settle_step(self, experiment: runs.Run):
     """Resolves ``jit_compile`` and ``config.mixed_precision`` left None: as the
     experiment's manifest records them, or at its first start by timing the variants
-    (`fastest_step`) and recording the choice and the rates."""
+    (`fastest_step`) and recording the choice and the rates. An experiment made before the
+    record keeps the precision it holds. A given ``jit_compile`` that differs from the
+    record holds for this process only (XLA and the plain graph differ only in rounding);
+    the precision is part of the configuration (`open` refuses another)."""
     experiment.check()  # Another program's directory is refused before anything is timed.
-    record = {}
+    held = {}
     if runs.is_run_directory(self.logdir) and not self.run_options.get("overwrite"):
-      record = runs.read_manifest(self.logdir)["config"].get(STEP, {})
+      held = runs.read_manifest(self.logdir)["config"]
+    record = held.get(STEP)
     if not record:
-      record = self._time_step()
+      mixed = self.config.mixed_precision
+      if mixed is None and "decoders" in held:
+        mixed = held["decoders"]["mixed_precision"]
+      record = self._time_step(self.jit_compile, mixed)
       experiment.declare(STEP, record)
     if self.jit_compile is None:
       self.jit_compile = record["jit_compile"]
+    elif self.jit_compile != record["jit_compile"]:
+      self.log(f"--jit_compile={str(self.jit_compile).lower()} here; the experiment "
+               f"recorded {str(record['jit_compile']).lower()} at its first start")
     if self.config.mixed_precision is None:
       self.config = dataclasses.replace(self.config,
                                         mixed_precision=record["mixed_precision"])
     self._arguments.update(config=self.config, jit_compile=self.jit_compile)
 
-  def _time_step(self) -> Dict:
-    """The step as given, its automatic parts the fastest variant of a conditional
+  def _time_step(self, jit_compile: Optional[bool], mixed_precision: Optional[bool]) -> Dict:
+    """The step as given, its automatic (None) parts the fastest variant of a conditional
     decoder's training step on a batch of the first layer's h at the first epoch."""
-    variants = fastest_step.candidates(self.jit_compile, self.config.mixed_precision)
+    variants = fastest_step.candidates(jit_compile, mixed_precision)
     choice, rates = variants[0], {}
     if len(variants) > 1:
       c = self.config

@@ -17,13 +17,13 @@
    both wall times and the ratio of the whole pipeline to training every decoder from
    scratch (the unconditional one as in (a)): target <= 0.4; with --decoders below the
    number of decoders the from-scratch time is theirs scaled to all, and it says so. Also
-   per decoder:
-   the steps from scratch at which it reached (a)'s value, and the ratio of steps alone
-   (what the starts save, whatever the step costs), by saved epoch; and the ratio if the
-   decoders of the third saved epoch on took no time, the lowest that faster warm starts can
-   give at the same bits/dim (the first two epochs' decoders have no close start: the
-   network's first epoch of training changes h wholesale). Before that, the decoder steps per
-   second of --workers processes side by side against one process with all the cores.
+   per decoder: the steps from scratch at which it reached (a)'s value, and the ratio of
+   steps alone (what the starts save, whatever the step costs), by saved epoch; and the
+   ratio if the decoders of the third saved epoch on took no time, the lowest that faster
+   warm starts can give at the same bits/dim (the first two epochs' decoders have no close
+   start: the network's first epoch of training changes h wholesale). Before that, the
+   decoder steps per second of --workers processes side by side against one process with
+   all the cores.
 3. The quick configuration end to end (--end_to_end): tfib-train quick + tfib-decoder-mi
    quick, wall time (target <= 30 minutes on 2 CPU cores).
 

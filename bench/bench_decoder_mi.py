@@ -1,12 +1,15 @@
 """What tfib-decoder-mi's decoders cost, measured in one run.
 
 1. XLA against the plain graph for a decoder's training step (the quick configuration's
-   PixelCNN++ on 14x14x1 images at 16 levels, conditioned on a ResNet stage), steps per
-   second after warm-up, the same in mixed bfloat16, and what `--jit_compile=auto` and
-   `--mixed_precision=auto` chose by timing them at the experiment's first start
-   (`tfib.training.fastest_step`); how far bfloat16 moves the validation bits/dim of an
-   unconditional decoder (the same weights evaluated in bfloat16; one trained in bfloat16
-   from the same start on the same batches): `--mixed_precision` is opt-in if by > 0.01.
+   PixelCNN++ on 14x14x1 images at 16 levels, conditioned on the first ResNet stage), each
+   in float32 and mixed bfloat16, as `--jit_compile=auto` and `--mixed_precision=auto` time
+   them at the experiment's first start (`tfib.training.fastest_step`: steps per second,
+   interleaved rounds), and what they chose; the same step rates in --workers processes
+   side by side, each worker's fastest (the choice is made in one process with all the
+   cores), and the chosen step's rate together against one process; how far bfloat16
+   moves the validation bits/dim of an unconditional decoder (the same weights evaluated
+   in bfloat16; one trained in bfloat16 from the same start on the same batches):
+   `--mixed_precision` is opt-in if by > 0.01.
 2. The pipeline against training every decoder from scratch: on the quick tfib-train run,
    (a) the whole pipeline as tfib-decoder-mi runs it (--warm_start: starts from the previous
    epoch's decoder or from a pretrained conditioning network, early stopping, the step
@@ -21,9 +24,7 @@
    steps alone (what the starts save, whatever the step costs), by saved epoch; and the
    ratio if the decoders of the third saved epoch on took no time, the lowest that faster
    warm starts can give at the same bits/dim (the first two epochs' decoders have no close
-   start: the network's first epoch of training changes h wholesale). Before that, the
-   decoder steps per second of --workers processes side by side against one process with
-   all the cores.
+   start: the network's first epoch of training changes h wholesale).
 3. The quick configuration end to end (--end_to_end): tfib-train quick + tfib-decoder-mi
    quick, wall time (target <= 30 minutes on 2 CPU cores).
 
@@ -90,31 +91,6 @@ def _decoder(program, conditional_shape, mixed, job="unconditional"):
   return pixelcnn(conditional_shape, job, mixed_precision=mixed)
 
 
-def step_rates(program, steps=30,
-               precisions=((False, False), (True, False), (False, True), (True, True)),
-               warmed_up=lambda: None):
-  """Steps per second of a conditional decoder's training step after warm-up, for the plain
-  graph and XLA, each in float32 and mixed bfloat16: {(jit, mixed): steps/s}. Calls
-  ``warmed_up()`` between warm-up and timing."""
-  from tfib.training.pixelcnn_training import PixelCNNTrainer  # pylint: disable=g-import-not-at-top
-  layer, epoch = program.config.layers[-1], program.config.epochs[-1]
-  represent = program._representation(layer, epoch)  # pylint: disable=protected-access
-  images = program.levels["train"][:program.config.batch_size]
-  h = represent(program.images["train"][:program.config.batch_size])
-  rates = {}
-  for jit, mixed in precisions:
-    trainer = PixelCNNTrainer(_decoder(program, h.shape[1:], mixed), jit_compile=jit,
-                              data_init=False)
-    for _ in range(3):
-      trainer.train_step(images, h)
-    warmed_up()
-    start = time.perf_counter()
-    for _ in range(steps):
-      trainer.train_step(images, h)
-    rates[jit, mixed] = steps / (time.perf_counter() - start)
-  return rates
-
-
 def precision_shift(program, steps):
   """How far mixed bfloat16 moves the unconditional decoder's validation bits/dim: the
   decoder trained ``steps`` steps in float32, evaluated in float32 and in bfloat16 (same
@@ -137,30 +113,33 @@ def precision_shift(program, steps):
           trainers[True].evaluate(validation))
 
 
-def _worker_step_rate(arguments, directory, workers, chain, steps=60):
-  """A worker's float32 plain-graph step rate (`step_rates`), timed while every worker
-  trains, written to its file."""
+def _worker_step_rates(arguments, directory, workers, chain):
+  """One worker's step rates and choice (`fastest_step.fastest` on
+  `DecoderMI.training_steps`, the experiment's XLA choice in float32 and, where the hardware
+  has it, mixed bfloat16), timed while every worker times, written to its file as JSON."""
   from tfib.experiments import decoder_mi  # pylint: disable=g-import-not-at-top
+  from tfib.training import fastest_step  # pylint: disable=g-import-not-at-top
   program = decoder_mi.DecoderMI(**arguments, log=lambda _: 0)
-
-  def all_warmed_up():
-    open(os.path.join(directory, f"ready_{chain[0]}"), "w").close()
-    while len(glob.glob(os.path.join(directory, "ready_*"))) < workers:
-      time.sleep(0.01)
-
-  rate = step_rates(program, steps, ((False, False),), all_warmed_up)[False, False]
+  steps = program.training_steps(fastest_step.candidates(program.jit_compile, None))
+  for step in steps.values():  # Traced and compiled before any worker's timing starts.
+    step()
+  open(os.path.join(directory, f"ready_{chain[0]}"), "w").close()
+  while len(glob.glob(os.path.join(directory, "ready_*"))) < workers:
+    time.sleep(0.01)
+  choice, rates = fastest_step.fastest(steps)
   with open(os.path.join(directory, chain[0]), "w") as stream:
-    stream.write(str(rate))
+    json.dump({"choice": choice.name,
+               "steps_per_second": {v.name: rate for v, rate in rates.items()}}, stream)
 
 
-def side_by_side_rate(program, workers, directory):
-  """Steps per second of ``workers`` processes training decoders at the same time, each
-  with its share of the cores (tfib.runs.job_chains): the sum of their rates."""
+def side_by_side_rates(program, workers, directory):
+  """What ``workers`` processes training decoders at the same time, each with its share of
+  the cores (tfib.runs.job_chains), measure: a list of `_worker_step_rates` records."""
   from tfib.runs import job_chains  # pylint: disable=g-import-not-at-top
   arguments = dict(program._arguments, run_options={})  # pylint: disable=protected-access
-  job_chains.run_chains(functools.partial(_worker_step_rate, arguments, directory, workers),
+  job_chains.run_chains(functools.partial(_worker_step_rates, arguments, directory, workers),
                         [[f"rate{i}"] for i in range(workers)], workers)
-  return sum(float(open(os.path.join(directory, f"rate{i}")).read()) for i in range(workers))
+  return [json.load(open(os.path.join(directory, f"rate{i}"))) for i in range(workers)]
 
 
 class _Reached(Exception):
@@ -270,32 +249,46 @@ def main():
     program.open()  # Times the step's variants for the automatic choice.
     settling = time.perf_counter() - start
     settled = runs.read_manifest(program.logdir)["config"][decoder_mi.STEP]
-    rates = step_rates(program)
-    faster = "XLA" if rates[True, False] > rates[False, False] else "the plain graph"
-    print(f"decoder training step (quick configuration, float32): plain graph "
-          f"{rates[False, False]:.2f} steps/s, XLA {rates[True, False]:.2f} steps/s: {faster} "
-          f"is faster here (XLA / graph = {rates[True, False] / rates[False, False]:.2f}x)")
-    for jit, name in ((False, "plain graph"), (True, "XLA")):
-      print(f"  mixed bfloat16, {name}: {rates[jit, True]:.2f} steps/s, "
-            f"{rates[jit, True] / rates[jit, False]:.2f}x float32's")
-    jit, mixed = max(rates, key=rates.get)
+    recorded = settled["steps_per_second"]
+    chosen = fastest_step.Variant(program.jit_compile, program.config.mixed_precision).name
+    print(f"decoder training step (quick configuration, conditioned on "
+          f"{program.config.layers[0]} at epoch {program.config.epochs[0]}), timed by "
+          f"--jit_compile=auto --mixed_precision=auto at the experiment's first start in "
+          f"{settling:.0f} s (steps/s, median of interleaved rounds): " +
+          "; ".join(f"{name} {rate:.2f}" for name, rate in recorded.items()))
+
+    def recorded_rate(jit, mixed):
+      return recorded.get(fastest_step.Variant(jit, mixed).name)
+
+    for mixed in (False, True):
+      if recorded_rate(False, mixed) and recorded_rate(True, mixed):
+        print(f"  XLA / plain graph, {'mixed bfloat16' if mixed else 'float32'}: "
+              f"{recorded_rate(True, mixed) / recorded_rate(False, mixed):.2f}x")
+    for jit in (False, True):
+      if recorded_rate(jit, False) and recorded_rate(jit, True):
+        print(f"  mixed bfloat16 / float32, {'XLA' if jit else 'plain graph'}: "
+              f"{recorded_rate(jit, True) / recorded_rate(jit, False):.2f}x")
     features = ", ".join(precision.cpu_bfloat16_features()) or "none"
-    print(f"  the fastest here: {'XLA' if jit else 'plain graph'}, "
-          f"{'mixed bfloat16' if mixed else 'float32'} (this CPU's bfloat16 instructions: "
-          f"{features})")
-    rates_text = "; ".join(f"{name} {rate:.2f}" for name, rate in
-                           settled["steps_per_second"].items())
-    print(f"  --jit_compile=auto and --mixed_precision=auto timed at the first start "
-          f"(steps/s, interleaved rounds: {rates_text}) in {settling:.0f} s and chose "
-          f"{fastest_step.Variant(program.jit_compile, program.config.mixed_precision).name}"
-          ": the pipeline below trains with it (and counts those seconds)", flush=True)
+    print(f"  chose {chosen} (bfloat16 only if >= {fastest_step.BFLOAT16_MARGIN:.2f}x "
+          f"float32's; this CPU's bfloat16 instructions: {features}): the pipeline below "
+          "trains with it and counts those seconds", flush=True)
     workers = min(args.workers, len(program.chains()))
     if workers > 1:
-      side_by_side = side_by_side_rate(program, workers, root)
+      measured = side_by_side_rates(program, workers, root)
+      together = {name: sum(m["steps_per_second"][name] for m in measured)
+                  for name in measured[0]["steps_per_second"]}
+      choices = [m["choice"] for m in measured]
+      agreement = (f"{chosen} in every worker, as the first start chose" if set(choices) ==
+                   {chosen} else f"{'; '.join(choices)}, not all the first start's {chosen}: "
+                   "the choice is made in one process with all the cores")
       print(f"{workers} worker processes side by side, {max(1, usable_cores() // workers)} "
-            f"thread(s) each (--workers={workers}): {side_by_side:.2f} steps/s together, "
-            f"{side_by_side / rates[False, False]:.2f}x one process of {usable_cores()}",
-            flush=True)
+            f"thread(s) each (--workers={workers}), steps/s together (interleaved rounds in "
+            "each): " + "; ".join(f"{name} {rate:.2f}" for name, rate in together.items()) +
+            f"; the fastest: {agreement}")
+      if chosen in together and chosen in recorded:
+        print(f"  {chosen}: {together[chosen]:.2f} steps/s together, "
+              f"{together[chosen] / recorded[chosen]:.2f}x one process of {usable_cores()}",
+              flush=True)
 
     fp32, same, trained = precision_shift(program, args.precision_steps)
     print(f"mixed bfloat16 and bits/dim (unconditional decoder, {args.precision_steps} steps, "

@@ -293,27 +293,32 @@ class DecoderMI:
     self._arguments.update(config=self.config, jit_compile=self.jit_compile)
 
   def _time_step(self, jit_compile: Optional[bool], mixed_precision: Optional[bool]) -> Dict:
-    """The step as given, its automatic (None) parts the fastest variant of a conditional
-    decoder's training step on a batch of the first layer's h at the first epoch."""
+    """The step as given, its automatic (None) parts the fastest variant (`training_steps`)."""
     variants = fastest_step.candidates(jit_compile, mixed_precision)
     choice, rates = variants[0], {}
     if len(variants) > 1:
-      c = self.config
-      represent = self._representation(c.layers[0], c.epochs[0])
-      images = self.levels["train"][:c.batch_size]
-      h = represent(self.images["train"][:c.batch_size])
-      steps = {}
-      for variant in variants:
-        trainer = PixelCNNTrainer(
-            self._pixelcnn(h.shape[1:], mixed_precision=variant.mixed_precision),
-            learning_rate=c.learning_rate, jit_compile=variant.jit_compile, data_init=False)
-        steps[variant] = functools.partial(_host_step, trainer, images, h)
       self.log(f"timing the decoders' training step: {'; '.join(v.name for v in variants)}")
-      choice, rates = fastest_step.fastest(steps)
+      choice, rates = fastest_step.fastest(self.training_steps(variants))
       self.log(f"the decoders train with the fastest, {choice.name} (steps/s: " +
                "; ".join(f"{v.name} {rate:.2f}" for v, rate in rates.items()) + ")")
     return {"jit_compile": choice.jit_compile, "mixed_precision": choice.mixed_precision,
             "steps_per_second": {v.name: round(rate, 3) for v, rate in rates.items()}}
+
+  def training_steps(self, variants: List[fastest_step.Variant]) -> Dict:
+    """{variant: one training step of a fresh conditional decoder in that variant, on one
+    batch of the first layer's h at the first epoch, returning once its loss is on the
+    host}: what `fastest_step.fastest` times."""
+    c = self.config
+    represent = self._representation(c.layers[0], c.epochs[0])
+    images = self.levels["train"][:c.batch_size]
+    h = represent(self.images["train"][:c.batch_size])
+    steps = {}
+    for variant in variants:
+      trainer = PixelCNNTrainer(
+          self._pixelcnn(h.shape[1:], mixed_precision=variant.mixed_precision),
+          learning_rate=c.learning_rate, jit_compile=variant.jit_compile, data_init=False)
+      steps[variant] = functools.partial(_host_step, trainer, images, h)
+    return steps
 
   # --- the jobs -------------------------------------------------------------------------
 

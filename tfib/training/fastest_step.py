@@ -2,7 +2,7 @@
 
 Whether XLA beats the plain graph, and mixed bfloat16 beats float32, is a property of the
 device and moves with it: for the quick PixelCNN++ decoder on 2 CPU cores, XLA / plain graph
-0.83x-0.99x and bfloat16 / float32 0.91x-1.33x on the same AMD EPYC on different days
+0.83x-1.04x and bfloat16 / float32 0.91x-1.51x on the same AMD EPYC on different days
 (bench/bench_decoder_mi.py); on GPUs XLA usually wins. So tfib-decoder-mi's
 ``--jit_compile=auto`` and ``--mixed_precision=auto`` time the run's own step in each variant
 (`fastest`) at the run's first start and record the choice in its manifest, where every later

@@ -10,7 +10,7 @@ graph):
 * a Xeon with AVX512-BF16 and AMX (amx_bf16, amx_tile): 1.27x;
 * a Xeon with AVX512-BF16 but no AMX: 0.71x (oneDNN's float32 convolutions win);
 * an AMD EPYC with AVX512-BF16 and no AMX (2 cores of a cloud machine): 0.91x to 1.51x on
-  different days (1.15-1.22x in interleaved rounds, one and two threads);
+  different days (1.14-1.30x in interleaved rounds, one and two threads);
 * NVIDIA GPUs of compute capability 8.0 and above have bfloat16 tensor cores.
 
 So the hardware only says where bfloat16 is worth timing: `tfib.training.fastest_step` times

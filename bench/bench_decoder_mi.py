@@ -310,7 +310,8 @@ def main():
     conditional = program.jobs()[1:]
     for job in program.jobs():
       print(f"  {job}: fit {results[job]['seconds']:.0f} s, {results[job]['steps']} steps, "
-            f"validation {results[job]['validation_bits_per_dim']:.4f} bits/dim", flush=True)
+            f"validation {results[job]['initial_validation_bits_per_dim']:.4f} at step 0, "
+            f"{results[job]['validation_bits_per_dim']:.4f} bits/dim kept", flush=True)
     fitting = sum(results[j]["seconds"] for j in conditional)
     print(f"pipeline: the step's timing {settling:.0f} s; unconditional decoder "
           f"{unconditional:.0f} s; {len(conditional)} "
@@ -373,6 +374,18 @@ def main():
           f"{', '.join(map(str, epochs[2:]))} took no time (their fits out, the rest as "
           f"measured): {free_later:.0f} s / {baseline:.0f} s = {free_later / baseline:.2f}x, "
           "the lowest ratio faster later decoders can give at these bits/dim")
+    warm = [j for j in conditional if results[j]["warm_start"]]
+    if warm:
+      own = results[decoder_mi.UNCONDITIONAL]["validation_bits_per_dim"]
+      worse = [j for j in warm if results[j]["initial_validation_bits_per_dim"] > own]
+      starts = [f"{j} {results[j]['initial_validation_bits_per_dim']:.3f} (from "
+                f"{results[j]['warm_start']}'s "
+                f"{results[results[j]['warm_start']]['validation_bits_per_dim']:.3f})"
+                for j in warm]
+      print(f"  the {len(warm)} warm starts at step 0, validation bits/dim (the previous "
+            f"epoch's decoder on this epoch's h): {', '.join(starts)}; {len(worse)} above "
+            f"the unconditional decoder's {own:.3f}: h moves between saved epochs more than "
+            "a trained decoder tolerates, so the starts save few steps")
     for epoch in epochs:
       group = [j for j in timed if results[j]["epoch"] == epoch]
       if group:

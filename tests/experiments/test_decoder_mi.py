@@ -166,6 +166,33 @@ def test_the_summary_writes_the_plane_and_figure_one(known):
   assert "decoder/validation_bits_per_dim" in curves
 
 
+def test_a_warm_start_on_an_unchanged_layer_starts_where_its_source_ended(known, tmp_path):
+  # Epochs 0 and 1 hold the same network, so epoch 1's h is epoch 0's and the decoder that
+  # starts from epoch 0's weights must start at epoch 0's validation bits/dim.
+  program, _ = known
+  model = runs.load_network(program.source, 0)
+  source = runs.Run(str(tmp_path / "run"), "tfib-train")
+  source.declare("train", TRAIN.as_dict())
+  source.declare("model", {"capture_layers": ["image", "coarse", "noise"]})
+  source.start()
+  for epoch in (0, 1):
+    source.save_network(model, epoch, f"checkpoints/epoch_{epoch:04d}.keras")
+  config = dataclasses.replace(DECODERS, layers=("image",), max_steps=200,
+                               max_steps_conditional=100, conditioning_pretraining_steps=200)
+  twice = decoder_mi.DecoderMI(source.path, config, str(tmp_path / "decoders"),
+                               log=lambda _: 0)
+  twice.open()
+  twice.run("unconditional")
+  first, second = twice.run("image:0"), twice.run("image:1")
+  assert second["warm_start"] == "image:0" and not first["fell_back_to_unconditional"]
+  assert second["initial_validation_bits_per_dim"] == pytest.approx(
+      first["validation_bits_per_dim"], rel=1e-5)
+  # The curve in TensorBoard starts there, at step 0, once.
+  curve = event_files.read_scalars(os.path.join(twice.logdir, "image_epoch0001"))
+  starts = [bits for step, bits in curve["decoder/validation_bits_per_dim"] if step == 0]
+  assert starts == [pytest.approx(second["initial_validation_bits_per_dim"], rel=1e-6)]
+
+
 def test_what_the_run_does_not_have_is_refused_with_what_it_has(known):
   program, _ = known
   with pytest.raises(ValueError, match="has no layer h7; its layers: image, coarse, noise"):

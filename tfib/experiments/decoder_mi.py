@@ -44,7 +44,9 @@ way each decoder's held-out NLL bounds H(X|H). A finished job has its ``result.j
 is not trained again. ``summary/`` is derived from the finished jobs, rebuilt whole every time:
 results.jsonl, TensorBoard (``mi/decoder/<layer>/I_XH``, ``I_HY``, the plane, the sample
 grids ``samples/<layer>``), PNGs. The decoders' training curves (bits/dim) are in each
-job's run.
+job's run, the validation curve from step 0: the starting point (for a warm start, the
+previous epoch's decoder on this epoch's h), also ``initial_validation_bits_per_dim`` in
+the job's result.
 
 ``mixed_precision`` computes the decoders' convolutions in bfloat16 (weights and the
 mixture likelihood stay float32: `tfib.distributions.pixelcnn_network`); it is part of the
@@ -401,8 +403,12 @@ class DecoderMI:
     def on_eval(step, metrics):
       tensorboard.write_scalars(run.writer(), [(f"decoder/{name}", value, step)
                                                for name, value in metrics.items()])
-      self.log(f"decoder {job}: step {step}  train {metrics['train_bits_per_dim']:.4f}  "
-               f"validation {metrics['validation_bits_per_dim']:.4f} bits/dim")
+      if "train_bits_per_dim" in metrics:
+        self.log(f"decoder {job}: step {step}  train {metrics['train_bits_per_dim']:.4f}  "
+                 f"validation {metrics['validation_bits_per_dim']:.4f} bits/dim")
+      else:
+        self.log(f"decoder {job}: starts at validation "
+                 f"{metrics['validation_bits_per_dim']:.4f} bits/dim")
 
     started = time.perf_counter()
     progress = fit_decoder(
@@ -436,6 +442,7 @@ class DecoderMI:
               "h_x_standard_error": float(bits.std(ddof=1) / math.sqrt(len(bits))),
               "bits_per_dim": float(bits.mean() / np.prod(self.image_shape)),
               "validation_bits_per_dim": progress["best"],
+              "initial_validation_bits_per_dim": progress["initial_bits"],
               "steps": progress["step"], "stop_reason": progress["stop_reason"],
               "seconds": seconds, "image_shape": list(self.image_shape)}
     atomic.write_json(os.path.join(run.path, RESULT), result)
@@ -501,7 +508,9 @@ class DecoderMI:
               "i_xh_standard_error": float(difference.std(ddof=1) / math.sqrt(len(bits))),
               "i_xh_bits_per_dim": float(difference.mean() / dims),
               "h_x_given_h_bits": float(bits.mean()),
-              "validation_bits_per_dim": progress["best"], "warm_start": source,
+              "validation_bits_per_dim": progress["best"],
+              "initial_validation_bits_per_dim": progress["initial_bits"],
+              "warm_start": source,
               "conditioning_pretraining_steps": (self.config.conditioning_pretraining_steps
                                                  if pretrain else 0),
               "fell_back_to_unconditional": bool(fell_back),

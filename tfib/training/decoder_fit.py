@@ -65,8 +65,11 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
   ``condition(indices, split)`` gives the conditional input of the images at ``indices``
   of "train" or "validation" (None: unconditional). ``prepare()`` runs once, before the
   first step of a fit that is not resumed (for instance `pretrain_conditioning`); the
-  Polyak weights are then set to the network's. Returns the progress: {"step",
-  "history": [[step, train bits/dim, validation bits/dim], ...], "best", "stop_reason"}.
+  Polyak weights are then set to the network's. ``on_eval(step, metrics)`` follows every
+  evaluation: the starting point's ({"validation_bits_per_dim"}, once, before the first
+  step), then {"train_bits_per_dim", "validation_bits_per_dim"}. Returns the progress:
+  {"step", "history": [[step, train bits/dim, validation bits/dim], ...], "initial_bits"
+  (the starting point's validation bits/dim), "best", "stop_reason"}.
   """
   progress_variable = tf.Variable("", dtype=tf.string, trainable=False, name="decoder_fit")
   polyak = trainer.trackables()["ema_network"]
@@ -107,6 +110,8 @@ def fit_decoder(trainer, images: np.ndarray, validation: np.ndarray,
     # keeps the weights it started from instead of fitting noise.
     progress["initial_bits"] = progress["best"] = progress["improved_to"] = validation_bits()
     keep_best()
+    if on_eval is not None:
+      on_eval(progress["step"], {"validation_bits_per_dim": progress["initial_bits"]})
   losses = []
   while progress["stop_reason"] is None:
     if progress["step"] >= max_steps:

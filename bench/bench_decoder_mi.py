@@ -24,7 +24,9 @@
    steps alone (what the starts save, whatever the step costs), by saved epoch; and the
    ratio if the decoders of the third saved epoch on took no time, the lowest that faster
    warm starts can give at the same bits/dim (the first two epochs' decoders have no close
-   start: the network's first epoch of training changes h wholesale).
+   start: the network's first epoch of training changes h wholesale); and where each warm
+   start began (validation bits/dim at step 0) against its source's and the unconditional
+   decoder's.
 3. The quick configuration end to end (--end_to_end): tfib-train quick + tfib-decoder-mi
    quick, wall time (target <= 30 minutes on 2 CPU cores).
 

@@ -64,7 +64,8 @@ class FreshNoise(keras.layers.Layer):
     return tf.random.normal(tf.shape(inputs))
 
 
-def _known_answer_run(path):
+def _known_answer_run(path, epochs=(0,)):
+  """The run at ``path``, the same network saved at each of ``epochs``."""
   inputs = keras.Input((28, 28, 1))
   image = Capture(name="image")(DecodedView(name="view")(inputs))
   coarse = Capture(name="coarse")(Threshold(name="threshold")(image))
@@ -74,7 +75,8 @@ def _known_answer_run(path):
   run.declare("train", TRAIN.as_dict())
   run.declare("model", {"capture_layers": ["image", "coarse", "noise"]})
   run.start()
-  run.save_network(model, 0, "checkpoints/epoch_0000.keras")
+  for epoch in epochs:
+    run.save_network(model, epoch, f"checkpoints/epoch_{epoch:04d}.keras")
   return path
 
 
@@ -166,21 +168,13 @@ def test_the_summary_writes_the_plane_and_figure_one(known):
   assert "decoder/validation_bits_per_dim" in curves
 
 
-def test_a_warm_start_on_an_unchanged_layer_starts_where_its_source_ended(known, tmp_path):
+def test_a_warm_start_on_an_unchanged_layer_starts_where_its_source_ended(tmp_path):
   # Epochs 0 and 1 hold the same network, so epoch 1's h is epoch 0's and the decoder that
   # starts from epoch 0's weights must start at epoch 0's validation bits/dim.
-  program, _ = known
-  model = runs.load_network(program.source, 0)
-  source = runs.Run(str(tmp_path / "run"), "tfib-train")
-  source.declare("train", TRAIN.as_dict())
-  source.declare("model", {"capture_layers": ["image", "coarse", "noise"]})
-  source.start()
-  for epoch in (0, 1):
-    source.save_network(model, epoch, f"checkpoints/epoch_{epoch:04d}.keras")
+  source = _known_answer_run(str(tmp_path / "run"), epochs=(0, 1))
   config = dataclasses.replace(DECODERS, layers=("image",), max_steps=200,
                                max_steps_conditional=100, conditioning_pretraining_steps=200)
-  twice = decoder_mi.DecoderMI(source.path, config, str(tmp_path / "decoders"),
-                               log=lambda _: 0)
+  twice = decoder_mi.DecoderMI(source, config, str(tmp_path / "decoders"), log=lambda _: 0)
   twice.open()
   twice.run("unconditional")
   first, second = twice.run("image:0"), twice.run("image:1")

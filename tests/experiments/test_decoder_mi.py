@@ -281,6 +281,39 @@ def test_an_automatic_step_is_timed_once_and_recorded_for_every_later_start(
   assert older.config.mixed_precision is False
 
 
+def test_of_two_first_starts_at_once_the_one_that_creates_the_experiment_sets_the_step(
+    known, tmp_path, monkeypatch):
+  """Jobs of an array started together: each finds no experiment and times the step, and
+  the timings may choose differently; the one that creates the experiment records its
+  choice and the other must train with it (decoders of two precisions never share an
+  experiment), not refuse to start and not write its own over it."""
+  program, _ = known
+  automatic = dataclasses.replace(DECODERS, mixed_precision=None)
+  said = []
+  first = decoder_mi.DecoderMI(program.source, automatic, str(tmp_path), jit_compile=None,
+                               log=lambda _: 0)
+  second = decoder_mi.DecoderMI(program.source, automatic, str(tmp_path), jit_compile=None,
+                                log=said.append)
+  timed = []
+
+  def time_step(self, jit_compile, mixed_precision):
+    timed.append(self)
+    if self is second:  # The first start creates the experiment while this one times.
+      first.open()
+    return {"jit_compile": self is first, "mixed_precision": self is second,
+            "steps_per_second": {"plain graph, float32": 1.0}}
+
+  monkeypatch.setattr(decoder_mi.DecoderMI, "_time_step", time_step)
+  second.open()
+  assert timed == [second, first]  # Once each: the second then reads the record.
+  manifest = runs.read_manifest(str(tmp_path))["config"]
+  assert manifest["step"]["jit_compile"] is True
+  assert manifest["step"]["mixed_precision"] is manifest["decoders"]["mixed_precision"] is False
+  assert (second.jit_compile, second.config.mixed_precision) == (True, False)
+  assert second._arguments["config"].mixed_precision is False  # pylint: disable=protected-access
+  assert any("reading its record" in line for line in said)
+
+
 QUICK_TRAIN = ["--width=2", "--depth=10", "--batch_size=32", "--max_train_examples=600",
                "--max_eval_examples=200", "--epochs=1", "--save_epochs=0,1", "--noaugment"]
 QUICK_DECODERS = ["--layers=h3,h4", "--downsample=4", "--levels=4", "--num_hierarchies=1",

@@ -1,6 +1,7 @@
 """The run mechanism: manifest, configuration check, resume state, roll back, bad input."""
 import glob
 import json
+import multiprocessing
 import os
 
 import keras
@@ -109,6 +110,70 @@ def test_manifest_refuses_another_configuration_or_program(tmp_path):
     late.declare("model", {"units": 3}) or late.declare("model", {"units": 4})
   with pytest.raises(ValueError, match="contradict"):
     runs.Run(tmp_path / "run", "test-program", overwrite=True, force_resume=True)
+
+
+def test_a_run_created_by_another_process_meanwhile_is_joined_never_replaced(
+    tmp_path, monkeypatch):
+  """Two starts at once (the jobs of an array): both see no run, the other one creates it
+  first. This one must then treat it as a run that was there, not write its own over it."""
+  others = {}  # {run directory: the run that creates it while this one is about to}
+  create = runs.atomic.create_json
+
+  def the_other_first(path, value):
+    other = others.pop(os.path.dirname(path), None)
+    if other is not None:
+      other.open()
+    return create(path, value)
+
+  monkeypatch.setattr(runs.atomic, "create_json", the_other_first)
+  first = others[str(tmp_path / "same")] = _run(tmp_path / "same")
+  assert _run(tmp_path / "same").open() == first.manifest  # Its creation time too.
+  others[str(tmp_path / "other")] = _run(tmp_path / "other")
+  different = runs.Run(tmp_path / "other", "test-program")
+  different.declare("config", {"width": 8, "decay_epochs": [100]})
+  with pytest.raises(runs.ConfigMismatchError, match="config.width: 4 in the run, 8 now"):
+    different.open()
+  assert runs.read_manifest(tmp_path / "other")["config"]["config"]["width"] == 4
+
+
+def _start_with_width(path, width, barrier, outcomes):
+  run = runs.Run(path, "test-program")
+  run.declare("config", {"width": width})
+  barrier.wait()
+  try:
+    run.open()
+    outcomes.put(width)
+  except runs.ConfigMismatchError:
+    outcomes.put(None)
+
+
+def test_of_runs_started_at_once_in_one_directory_exactly_one_creates_it(tmp_path):
+  context = multiprocessing.get_context("fork")  # Run.open needs no TensorFlow.
+  barrier, outcomes = context.Barrier(6), context.Queue()
+  processes = [context.Process(target=_start_with_width,
+                               args=(str(tmp_path / "run"), width, barrier, outcomes))
+               for width in range(6)]
+  for process in processes:
+    process.start()
+  for process in processes:
+    process.join(60)
+  results = [outcomes.get(timeout=10) for _ in processes]
+  winners = [width for width in results if width is not None]
+  assert len(winners) == 1  # The others are refused: another configuration is there.
+  assert runs.read_manifest(tmp_path / "run")["config"]["config"]["width"] == winners[0]
+  assert not glob.glob(str(tmp_path / "run" / f"{runs.atomic.TEMPORARY_PREFIX}*"))
+
+
+def test_create_json_creates_a_file_only_once(tmp_path):
+  path = str(tmp_path / "made.json")
+  assert runs.atomic.create_json(path, {"first": 1})
+  assert not runs.atomic.create_json(path, {"second": 2})
+  with open(path) as stream:
+    assert json.load(stream) == {"first": 1}
+  assert os.listdir(tmp_path) == ["made.json"]
+  with pytest.raises(ValueError):
+    runs.atomic.create_json(str(tmp_path / "nan.json"), {"value": float("nan")})
+  assert os.listdir(tmp_path) == ["made.json"]
 
 
 def test_directories_that_are_not_runs_are_left_alone(tmp_path):

@@ -258,13 +258,26 @@ class DecoderMI:
 
   def open(self):
     """Checks (or creates) the experiment's manifest and settles the training step
-    (`_settle_step`); nothing is trained."""
+    (`_settle_step`); nothing is trained. Of two first starts at once (jobs of an array
+    started together), the one that creates the manifest records its step, and the other
+    then reads that record as any later start does."""
+    given = self.config, self.jit_compile
+    first_start = (self.run_options.get("overwrite")
+                   or not runs.is_run_directory(self.logdir))
     experiment = runs.Run(self.logdir, PROGRAM, **self.run_options)
     self._settle_step(experiment)
     experiment.declare("decoders", self.config.as_dict())
     experiment.declare("source", {"run": self.source})
-    experiment.open()
-    self.run_options.pop("overwrite", None)
+    self.run_options.pop("overwrite", None)  # The first open's only.
+    try:
+      experiment.open()
+    except runs.ConfigMismatchError:
+      if not first_start:
+        raise
+      self.log("another start created the experiment while this one settled its step: "
+               "reading its record")
+      self.config, self.jit_compile = given
+      self.open()  # The manifest exists now: its record is read, not made.
 
   def _settle_step(self, experiment: runs.Run):
     """Resolves ``jit_compile`` and ``config.mixed_precision`` left None: as the

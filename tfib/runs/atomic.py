@@ -2,18 +2,21 @@
 
 Every file a run writes goes through here: the content is written to a temporary file in the
 same directory (same file system, so the rename is atomic), flushed to disk, renamed over the
-target with ``os.replace``, and the directory entry itself is flushed. Temporary names start
+target with ``os.replace`` (or, to create a file only if it does not exist, hard-linked to
+it: `create_json`), and the directory entry itself is flushed. Temporary names start
 with `TEMPORARY_PREFIX`, so a run that resumes can delete what a killed write left behind
 (`remove_temporaries`).
 """
 import contextlib
+import errno
 import json
 import os
 import shutil
 from typing import Iterator, List
 
-__all__ = ["TEMPORARY_PREFIX", "finished_entries", "fsync_directory", "rebuilt_directory",
-           "remove_temporaries", "replacing", "write_bytes", "write_json", "write_text"]
+__all__ = ["TEMPORARY_PREFIX", "create_json", "finished_entries", "fsync_directory",
+           "rebuilt_directory", "remove_temporaries", "replacing", "write_bytes", "write_json",
+           "write_text"]
 
 TEMPORARY_PREFIX = ".tmp-"
 
@@ -73,7 +76,39 @@ def write_text(path: str, text: str):
 
 def write_json(path: str, value):
   """Replaces ``path`` with ``value`` as indented JSON (NaN and Inf are refused)."""
-  write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
+  write_text(path, _json_text(value))
+
+
+def _json_text(value) -> str:
+  return json.dumps(value, indent=2, allow_nan=False) + "\n"
+
+
+def create_json(path: str, value) -> bool:
+  """Writes ``value`` to ``path`` as `write_json` does, but only if ``path`` does not exist:
+  the complete temporary is hard-linked into place, which fails if another process created
+  ``path`` first (atomic on local file systems and NFS). Returns whether this call created
+  it. Where the file system has no hard links it falls back to `os.replace` (there the last
+  of two simultaneous creators wins).
+  """
+  temporary = _temporary_path(path)
+  try:
+    with open(temporary, "w") as stream:
+      stream.write(_json_text(value))
+      stream.flush()
+      os.fsync(stream.fileno())
+    try:
+      os.link(temporary, path)
+    except FileExistsError:
+      return False
+    except OSError as error:
+      if error.errno not in (errno.EPERM, errno.EOPNOTSUPP):
+        raise
+      os.replace(temporary, path)
+  finally:
+    with contextlib.suppress(OSError):
+      os.remove(temporary)
+  fsync_directory(os.path.dirname(os.path.abspath(path)))
+  return True
 
 
 @contextlib.contextmanager

@@ -146,12 +146,15 @@ class Run:
     self.check()
     if self.overwrite and self.chief:
       self._clear()
-    if is_run_directory(self.path):
-      manifest = self._own_manifest()
-      self._reconcile(manifest)
-    else:
+    if not is_run_directory(self.path):
       manifest = manifest_lib.new_manifest(self.program, self._config)
-      self._write_manifest(manifest)
+      if self._create_manifest(manifest):
+        self.manifest = manifest
+        return manifest
+      # Another process created the run since the check (the jobs of one experiment started
+      # together): this one joins it as if it had been there, never replacing its manifest.
+    manifest = self._own_manifest()
+    self._reconcile(manifest)
     self.manifest = manifest
     return manifest
 
@@ -286,6 +289,13 @@ class Run:
     if changed or any(k not in held for k in self._config):
       manifest["config"] = dict(held, **self._config)
       self._write_manifest(manifest)
+
+  def _create_manifest(self, manifest: Mapping[str, Any]) -> bool:
+    """Writes the manifest of a new run; False if another process created one first."""
+    if not self.chief:
+      return True
+    os.makedirs(self.path, exist_ok=True)
+    return atomic.create_json(os.path.join(self.path, manifest_lib.MANIFEST), manifest)
 
   def _write_manifest(self, manifest: Mapping[str, Any]):
     if self.chief:

@@ -11,8 +11,6 @@ is narrower than 0.6 nats (a uselessly wide interval would cover trivially).
 """
 import math
 
-import pytest
-
 from tfib import estimators
 from tfib.data import ground_truth
 from tfib.estimators import mine

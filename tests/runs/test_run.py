@@ -1,4 +1,5 @@
 """The run mechanism: manifest, configuration check, resume state, roll back, bad input."""
+import errno
 import glob
 import json
 import multiprocessing
@@ -164,16 +165,27 @@ def test_of_runs_started_at_once_in_one_directory_exactly_one_creates_it(tmp_pat
   assert not glob.glob(str(tmp_path / "run" / f"{runs.atomic.TEMPORARY_PREFIX}*"))
 
 
-def test_create_json_creates_a_file_only_once(tmp_path):
+def test_create_json_creates_a_file_only_once(tmp_path, monkeypatch):
   path = str(tmp_path / "made.json")
   assert runs.atomic.create_json(path, {"first": 1})
   assert not runs.atomic.create_json(path, {"second": 2})
   with open(path) as stream:
     assert json.load(stream) == {"first": 1}
   assert os.listdir(tmp_path) == ["made.json"]
+
+  def no_hard_links(*_):
+    raise OSError(errno.EPERM, "Operation not permitted")
+
+  monkeypatch.setattr(os, "link", no_hard_links)  # FAT, some network file systems.
+  path = str(tmp_path / "renamed.json")
+  assert runs.atomic.create_json(path, {"first": 1})
+  assert not runs.atomic.create_json(path, {"second": 2})
+  with open(path) as stream:
+    assert json.load(stream) == {"first": 1}
+  assert sorted(os.listdir(tmp_path)) == ["made.json", "renamed.json"]
   with pytest.raises(ValueError):
     runs.atomic.create_json(str(tmp_path / "nan.json"), {"value": float("nan")})
-  assert os.listdir(tmp_path) == ["made.json"]
+  assert sorted(os.listdir(tmp_path)) == ["made.json", "renamed.json"]
 
 
 def test_directories_that_are_not_runs_are_left_alone(tmp_path):

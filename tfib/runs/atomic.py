@@ -19,6 +19,8 @@ __all__ = ["TEMPORARY_PREFIX", "create_json", "finished_entries", "fsync_directo
            "write_text"]
 
 TEMPORARY_PREFIX = ".tmp-"
+# What os.link raises on a file system without hard links (FAT, some network and FUSE ones).
+_NO_HARD_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS)
 
 
 def fsync_directory(directory: str):
@@ -87,8 +89,8 @@ def create_json(path: str, value) -> bool:
   """Writes ``value`` to ``path`` as `write_json` does, but only if ``path`` does not exist:
   the complete temporary is hard-linked into place, which fails if another process created
   ``path`` first (atomic on local file systems and NFS). Returns whether this call created
-  it. Where the file system has no hard links it falls back to `os.replace` (there the last
-  of two simultaneous creators wins).
+  it. Where the file system has no hard links it checks that ``path`` does not exist and
+  renames the temporary to it: there two creators within that moment can both succeed.
   """
   temporary = _temporary_path(path)
   try:
@@ -101,8 +103,10 @@ def create_json(path: str, value) -> bool:
     except FileExistsError:
       return False
     except OSError as error:
-      if error.errno not in (errno.EPERM, errno.EOPNOTSUPP):
+      if error.errno not in _NO_HARD_LINKS:
         raise
+      if os.path.exists(path):
+        return False
       os.replace(temporary, path)
   finally:
     with contextlib.suppress(OSError):

@@ -4,6 +4,7 @@ import glob
 import json
 import multiprocessing
 import os
+import time
 
 import keras
 import numpy as np
@@ -146,6 +147,8 @@ def _start_with_width(path, width, barrier, outcomes):
     outcomes.put(width)
   except runs.ConfigMismatchError:
     outcomes.put(None)
+  except Exception as error:  # pylint: disable=broad-except  (reported to the test)
+    outcomes.put(f"{type(error).__name__}: {error}")
 
 
 def test_of_runs_started_at_once_in_one_directory_exactly_one_creates_it(tmp_path):
@@ -159,6 +162,7 @@ def test_of_runs_started_at_once_in_one_directory_exactly_one_creates_it(tmp_pat
   for process in processes:
     process.join(60)
   results = [outcomes.get(timeout=10) for _ in processes]
+  assert all(isinstance(width, int) or width is None for width in results), results
   winners = [width for width in results if width is not None]
   assert len(winners) == 1  # The others are refused: another configuration is there.
   assert runs.read_manifest(tmp_path / "run")["config"]["config"]["width"] == winners[0]
@@ -186,6 +190,41 @@ def test_create_json_creates_a_file_only_once(tmp_path, monkeypatch):
   with pytest.raises(ValueError):
     runs.atomic.create_json(str(tmp_path / "nan.json"), {"value": float("nan")})
   assert sorted(os.listdir(tmp_path)) == ["made.json", "renamed.json"]
+
+
+def _rebuild_as(path, writer, barrier, failures):
+  barrier.wait()
+  try:
+    for _ in range(3):
+      with runs.atomic.rebuilt_directory(path) as staging:
+        for index in range(10):
+          with open(os.path.join(staging, f"part{index}"), "w") as stream:
+            stream.write(str(writer))
+          time.sleep(0.002)
+  except Exception as error:  # pylint: disable=broad-except  (reported to the test)
+    failures.put(f"{type(error).__name__}: {error}")
+
+
+def test_directories_rebuilt_at_once_are_each_whole_and_never_mixed(tmp_path):
+  """The summaries of jobs of an array that finish together: each rebuild is one writer's
+  whole directory, and none of them fails."""
+  context = multiprocessing.get_context("fork")
+  barrier, failures = context.Barrier(4), context.Queue()
+  path = str(tmp_path / "summary")
+  processes = [context.Process(target=_rebuild_as, args=(path, writer, barrier, failures))
+               for writer in range(4)]
+  for process in processes:
+    process.start()
+  for process in processes:
+    process.join(60)
+  assert failures.empty(), failures.get()
+  parts = {}
+  for name in os.listdir(path):
+    with open(os.path.join(path, name)) as stream:
+      parts[name] = stream.read()
+  assert sorted(parts) == [f"part{index}" for index in range(10)]
+  assert len(set(parts.values())) == 1  # One writer's directory.
+  assert sorted(os.listdir(tmp_path)) == [".summary.lock", "summary"]
 
 
 def test_directories_that_are_not_runs_are_left_alone(tmp_path):

@@ -130,11 +130,13 @@ class Run:
   def check(self):
     """Raises what `open` would raise (another program's directory, another configuration,
     files that are not a run), writing nothing: for programs that check before loading."""
-    if is_run_directory(self.path):
+    # One listing decides: a manifest created by another start after it counts next time.
+    entries = atomic.finished_entries(self.path) if os.path.isdir(self.path) else []
+    if manifest_lib.MANIFEST in entries:
       manifest = self._own_manifest()
       if not self.overwrite:
         self._reconcile(manifest, write=False)
-    elif os.path.isdir(self.path) and atomic.finished_entries(self.path):
+    elif entries:
       raise RunError(f"{self.path} holds files but no tfib manifest: it is not a tfib run "
                      "directory, and tfib will not write into it. Choose another directory.")
 

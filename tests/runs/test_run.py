@@ -192,6 +192,26 @@ def test_create_json_creates_a_file_only_once(tmp_path, monkeypatch):
   assert sorted(os.listdir(tmp_path)) == ["made.json", "renamed.json"]
 
 
+def test_creators_with_the_same_process_id_do_not_share_a_temporary(tmp_path, monkeypatch):
+  """Jobs on two machines or in two containers can have the same process id and create the
+  same file of a shared directory: the second writes while the first is about to link."""
+  path = str(tmp_path / "manifest.json")
+  link = os.link
+  outcomes = []
+
+  def the_other_first(source, target):
+    monkeypatch.setattr(os, "link", link)
+    outcomes.append(runs.atomic.create_json(path, {"creator": "other"}))
+    link(source, target)
+
+  monkeypatch.setattr(os, "link", the_other_first)
+  outcomes.append(runs.atomic.create_json(path, {"creator": "this"}))
+  assert outcomes == [True, False]
+  with open(path) as stream:
+    assert json.load(stream) == {"creator": "other"}
+  assert os.listdir(tmp_path) == ["manifest.json"]
+
+
 def _rebuild_as(path, writer, barrier, failures):
   barrier.wait()
   try:

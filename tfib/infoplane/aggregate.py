@@ -7,7 +7,6 @@ part of the result.
 """
 import collections
 import os
-import shutil
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -53,28 +52,20 @@ def aggregate_runs(run_dirs: Sequence[str], out_dir: str, title: str = "") -> Di
   these runs.
   """
   merged = mean_records([read_records(os.path.join(d, RESULTS)) for d in run_dirs])
-  parent, name = os.path.split(os.path.abspath(out_dir))
-  staging = os.path.join(parent, f"{atomic.TEMPORARY_PREFIX}{os.getpid()}-{name}")
-  shutil.rmtree(staging, ignore_errors=True)
-  os.makedirs(staging)
-  Journal(os.path.join(staging, RESULTS), step_key="epoch").append(merged)
-  writer = tf.summary.create_file_writer(staging)
-  spread = [dict(r, i_xt=r["i_xt_std"], i_ty=r["i_ty_std"]) for r in merged]
-  tensorboard.write_scalars(writer, summaries.record_points(merged)
-                            + summaries.record_points(spread, prefix="mi_std"))
   pngs = {}
-  for label in sorted({r["estimator_label"] for r in merged}):
-    mine = [r for r in merged if r["estimator_label"] == label]
-    png = plotting.information_plane(
-        mine, title=f"{title}: {label}, mean ± sd of {len(run_dirs)} runs")
-    atomic.write_bytes(os.path.join(staging, f"infoplane_{label}.png"), png)
-    pngs[label] = os.path.join(out_dir, f"infoplane_{label}.png")
-    tensorboard.write_png(writer, f"infoplane/{label}", png, step=max(r["epoch"] for r in mine))
-  writer.close()
-  old = os.path.join(parent, f"{atomic.TEMPORARY_PREFIX}{os.getpid()}-old-{name}")
-  if os.path.exists(out_dir):
-    os.replace(out_dir, old)
-  os.replace(staging, out_dir)
-  shutil.rmtree(old, ignore_errors=True)
-  atomic.fsync_directory(parent)
+  with atomic.rebuilt_directory(out_dir) as staging:
+    Journal(os.path.join(staging, RESULTS), step_key="epoch").append(merged)
+    writer = tf.summary.create_file_writer(staging)
+    spread = [dict(r, i_xt=r["i_xt_std"], i_ty=r["i_ty_std"]) for r in merged]
+    tensorboard.write_scalars(writer, summaries.record_points(merged)
+                              + summaries.record_points(spread, prefix="mi_std"))
+    for label in sorted({r["estimator_label"] for r in merged}):
+      mine = [r for r in merged if r["estimator_label"] == label]
+      png = plotting.information_plane(
+          mine, title=f"{title}: {label}, mean ± sd of {len(run_dirs)} runs")
+      atomic.write_bytes(os.path.join(staging, f"infoplane_{label}.png"), png)
+      pngs[label] = os.path.join(out_dir, f"infoplane_{label}.png")
+      tensorboard.write_png(writer, f"infoplane/{label}", png,
+                            step=max(r["epoch"] for r in mine))
+    writer.close()
   return pngs

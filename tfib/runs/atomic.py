@@ -12,6 +12,7 @@ import errno
 import fcntl
 import json
 import os
+import secrets
 import shutil
 from typing import Iterator, List
 
@@ -40,7 +41,9 @@ def fsync_directory(directory: str):
 
 def _temporary_path(path: str) -> str:
   directory, name = os.path.split(os.path.abspath(path))
-  return os.path.join(directory, f"{TEMPORARY_PREFIX}{os.getpid()}-{name}")
+  # Unique across hosts too: jobs on several machines (or containers, whose process ids
+  # repeat) may write the same file of a shared directory, such as a new run's manifest.
+  return os.path.join(directory, f"{TEMPORARY_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{name}")
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ import glob
 import json
 import multiprocessing
 import os
+import signal
 import time
 
 import keras
@@ -245,6 +246,38 @@ def test_directories_rebuilt_at_once_are_each_whole_and_never_mixed(tmp_path):
   assert sorted(parts) == [f"part{index}" for index in range(10)]
   assert len(set(parts.values())) == 1  # One writer's directory.
   assert sorted(os.listdir(tmp_path)) == [".summary.lock", "summary"]
+
+
+def _write_until_killed(path, started):
+  run = _run(path)
+  run.start()
+  started.set()
+  time.sleep(120)
+  run.close()
+
+
+def test_a_run_another_process_writes_is_refused_until_it_ends(tmp_path):
+  """The same command started twice at once (two terminals, a requeued job whose first
+  copy still runs): the second would roll back and overwrite what the first writes."""
+  context = multiprocessing.get_context("fork")
+  started = context.Event()
+  path = str(tmp_path / "run")
+  writer = context.Process(target=_write_until_killed, args=(path, started))
+  writer.start()
+  try:
+    assert started.wait(60)
+    with pytest.raises(runs.RunError,
+                       match=rf"being written by another process \(.*-{writer.pid},"):
+      _run(path).start()
+    with pytest.raises(runs.RunError, match="being written by another process"):
+      _run(path, overwrite=True).start()  # Not deleted under it either.
+    assert runs.is_run_directory(path)
+  finally:
+    os.kill(writer.pid, signal.SIGKILL)  # However the writer ends, the run is free.
+    writer.join(60)
+  resumed = _run(path)
+  assert resumed.start() is None
+  resumed.close()
 
 
 def test_directories_that_are_not_runs_are_left_alone(tmp_path):

@@ -27,6 +27,7 @@ Layout::
     <run>/*.jsonl           journals (`tfib.runs.journal`), e.g. results.jsonl
     <run>/networks.jsonl    the saved networks: step, path, SHA-256
     <run>/events.out.*      TensorBoard event files (and in subdirectories, e.g. train/)
+    <run>/.lock             locked by the one process that writes the run (another is refused)
 
 A directory with its own manifest inside a run is a run of its own (the seeds of
 tfib-infoplane) and is left to its own roll back.
@@ -34,6 +35,8 @@ tfib-infoplane) and is left to its own roll back.
 Under a multi-worker strategy only the chief writes (``chief=True``); the other workers read
 the chief's resume state and write nothing but scratch states of their own.
 """
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -51,6 +54,7 @@ __all__ = ["NETWORKS", "RESUME", "Run", "is_run_directory", "load_network", "net
 
 RESUME = "resume"
 NETWORKS = "networks.jsonl"
+LOCK = ".lock"  # Held by the process that writes the run (`Run.start` to `Run.close`).
 
 
 def is_run_directory(path: str) -> bool:
@@ -109,6 +113,7 @@ class Run:
     self._writers = {}
     self._started = False
     self._changed = False
+    self._lock = None  # The open lock file while this process writes the run.
 
   # --- before start ---------------------------------------------------------------------
 
@@ -166,6 +171,8 @@ class Run:
     if self._started:
       return self.resumed_step
     manifest = self.open()
+    if self.chief:
+      self._lock = _hold_alone(self.path)
     if self._trackables:
       from tfib.runs.resume_state import ResumeState  # pylint: disable=g-import-not-at-top  (TF)
       self._state = ResumeState(
@@ -237,6 +244,9 @@ class Run:
     self._writers.clear()
     if self._state is not None:
       self._state.close()
+    if self._lock is not None:
+      self._lock.close()  # Releases it.
+      self._lock = None
 
   # --- roll back -------------------------------------------------------------------------
 
@@ -307,11 +317,37 @@ class Run:
   def _clear(self):
     """Deletes the run in ``path`` (`check` made sure it is this program's run)."""
     if is_run_directory(self.path):
+      _hold_alone(self.path).close()  # Never under a process that writes it.
       shutil.rmtree(self.path)
 
 
 def _process_id() -> str:
   return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _hold_alone(path: str):
+  """The lock file of the run in ``path``, locked for this process (a POSIX lock, which
+  network file systems honour too, released when the file is closed or the process ends,
+  however it ends). Two processes writing one run would roll back and overwrite each
+  other's outputs, so a second is refused, with the holder named."""
+  stream = open(os.path.join(path, LOCK), "a+")
+  try:
+    fcntl.lockf(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except OSError as error:
+    if error.errno == errno.ENOLCK:  # A file system without locks: no guard.
+      return stream
+    stream.seek(0)
+    holder = stream.read().strip() or "unknown"
+    stream.close()
+    if error.errno not in (errno.EACCES, errno.EAGAIN):
+      raise
+    raise RunError(f"{path} is being written by another process ({holder}, host-pid): two "
+                   "processes writing one run would mix their outputs. Wait for it to end "
+                   "(or stop it), then run the same command to resume.") from None
+  stream.truncate(0)
+  stream.write(f"{_process_id()}\n")
+  stream.flush()
+  return stream
 
 
 def _sha256(path: str) -> str:

@@ -411,6 +411,30 @@ def test_workers_side_by_side_resume_to_their_uninterrupted_aggregate(classifier
     np.testing.assert_allclose(mine["i_ty"], single["i_ty"], rtol=1e-4, atol=1e-3)
 
 
+def test_jobs_of_an_array_that_run_at_once_give_the_jobs_of_one_process(classifier, tmp_path):
+  """A job array: the unconditional job, then two decoders at once, each summarising what
+  is done when it ends; the last summary holds both, as one process computes them."""
+  source, one_process = classifier
+  logdir = tmp_path / "array"
+  first = _decoder_mi(source, logdir, "", "--job=unconditional")
+  assert first.returncode == 0, first.stderr[-3000:]
+  command = [sys.executable, "-m", "tfib.bin.decoder_mi", f"--run={source}",
+             f"--logdir={logdir}", *QUICK_DECODERS]
+  jobs = [subprocess.Popen([*command, f"--job={job}"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True) for job in ("h3:0", "h4:0")]
+  for job in jobs:
+    output, _ = job.communicate(timeout=900)
+    assert job.returncode == 0, output[-3000:]
+  ours = _without_seconds(runs.read_records(str(logdir / "summary" / "results.jsonl")))
+  theirs = [r for r in _without_seconds(one_process) if r["epoch"] == 0]
+  assert [(r["layer"], r["epoch"]) for r in ours] == [("h3", 0), ("h4", 0)]
+  for mine, single in zip(ours, theirs):
+    assert (mine["layer"], mine["extras"]["steps"]) == (single["layer"],
+                                                        single["extras"]["steps"])
+    np.testing.assert_allclose(mine["i_xt"], single["i_xt"], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(mine["i_ty"], single["i_ty"], rtol=1e-4, atol=1e-3)
+
+
 def test_a_corrupt_network_is_a_clear_error(classifier, tmp_path):
   source = str(tmp_path / "classifier")
   shutil.copytree(classifier[0], source)

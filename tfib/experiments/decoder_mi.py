@@ -589,11 +589,13 @@ class DecoderMI:
   # --- the summary ----------------------------------------------------------------------
 
   def summarise(self) -> Dict:
-    """summary/ from the finished jobs (derived: rebuilt whole, then swapped in)."""
-    unconditional = _read(os.path.join(self._directory(UNCONDITIONAL), RESULT))
-    results = [r for r in (_read(os.path.join(self._directory(job), RESULT))
-                           for job in self.jobs()[1:]) if r is not None]
+    """summary/ from the finished jobs (derived: rebuilt whole, then swapped in). Jobs
+    that finish together take turns, each reading what is done in its turn, so the last
+    summary holds every job finished before it."""
     with atomic.rebuilt_directory(os.path.join(self.logdir, "summary")) as staging:
+      unconditional = _read(os.path.join(self._directory(UNCONDITIONAL), RESULT))
+      results = [r for r in (_read(os.path.join(self._directory(job), RESULT))
+                             for job in self.jobs()[1:]) if r is not None]
       records = [self._record(r, unconditional) for r in results] if unconditional else []
       runs.Journal(os.path.join(staging, "results.jsonl"), step_key="epoch").append(records)
       writer = tf.summary.create_file_writer(staging)

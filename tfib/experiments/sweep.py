@@ -231,12 +231,13 @@ def run(sweep: SweepConfig, logdir: str, repeats: int = 1, job: Optional[int] = 
 
 
 def write_summary(sweep: SweepConfig, logdir: str, repeats: int) -> Dict:
-  """summary/ from the finished grid points (derived: rebuilt whole, then swapped in)."""
+  """summary/ from the finished grid points (derived: rebuilt whole, then swapped in; jobs
+  that finish together take turns, each reading what is done in its turn)."""
   seeds = range(sweep.base.seed, sweep.base.seed + repeats)
-  points = {point_name(p): (p, _summarise_point(os.path.join(logdir, point_name(p)), seeds))
-            for p in sweep.points()}
-  done = {name: summary for name, (_, summary) in points.items() if summary}
   with atomic.rebuilt_directory(os.path.join(logdir, "summary")) as staging:
+    points = {point_name(p): (p, _summarise_point(os.path.join(logdir, point_name(p)), seeds))
+              for p in sweep.points()}
+    done = {name: summary for name, (_, summary) in points.items() if summary}
     summary = {"grid": sweep.grid, "points": {name: dict(summary, parameters=points[name][0])
                                               for name, summary in done.items()},
                "pending": [name for name in points if name not in done]}

@@ -256,28 +256,76 @@ def _write_until_killed(path, started):
   run.close()
 
 
+def _start_elsewhere(path, **options):
+  """What `start` of the run in ``path`` gives in another process: "started" or the error."""
+  context = multiprocessing.get_context("fork")
+  outcome = context.Queue()
+
+  def start():
+    try:
+      run = runs.Run(path, "test-program", **options)
+      run.declare("config", {"width": 8 if options else 4, "decay_epochs": (100.0,)})
+      run.start()
+      outcome.put("started")
+    except runs.RunError as error:
+      outcome.put(str(error))
+
+  process = context.Process(target=start)
+  process.start()
+  process.join(60)
+  return outcome.get(timeout=10)
+
+
 def test_a_run_another_process_writes_is_refused_until_it_ends(tmp_path):
   """The same command started twice at once (two terminals, a requeued job whose first
   copy still runs): the second would roll back and overwrite what the first writes."""
   context = multiprocessing.get_context("fork")
   started = context.Event()
-  path = str(tmp_path / "run")
+  experiment = _run(tmp_path / "experiment")
+  experiment.open()
+  path = str(tmp_path / "experiment" / "job")  # A job of an experiment, as decoders are.
   writer = context.Process(target=_write_until_killed, args=(path, started))
   writer.start()
   try:
     assert started.wait(60)
+    manifest = runs.read_manifest(path)
     with pytest.raises(runs.RunError,
                        match=rf"being written by another process \(.*-{writer.pid},"):
       _run(path).start()
-    with pytest.raises(runs.RunError, match="being written by another process"):
-      _run(path, overwrite=True).start()  # Not deleted under it either.
-    assert runs.is_run_directory(path)
+    assert "being written by another process" in _start_elsewhere(path, force_resume=True)
+    assert runs.read_manifest(path) == manifest  # The refused start changed nothing.
+    for run in (_run(path, overwrite=True), _run(tmp_path / "experiment", overwrite=True)):
+      with pytest.raises(runs.RunError, match="being written by another process"):
+        run.open()  # Not deleted under it, nor with the experiment it is in.
+    assert runs.read_manifest(path) == manifest
   finally:
     os.kill(writer.pid, signal.SIGKILL)  # However the writer ends, the run is free.
     writer.join(60)
   resumed = _run(path)
   assert resumed.start() is None
   resumed.close()
+
+
+def test_the_runs_of_one_run_in_a_process_hold_its_lock_until_the_last_closes(tmp_path):
+  path = str(tmp_path / "run")
+  first, second = _run(path), _run(path)
+  first.start()
+  second.start()  # One process may hold a run twice (a callback and a checkpoint).
+  second.close()
+  assert "being written by another process" in _start_elsewhere(path)
+  del second
+  first.close()
+  assert _start_elsewhere(path) == "started"
+
+
+def test_a_rebuild_deletes_what_killed_rebuilds_left(tmp_path):
+  for leftover in ("summary-1a2b3c4d", "summary-1a2b3c4d-old"):
+    os.makedirs(tmp_path / f"{runs.atomic.TEMPORARY_PREFIX}{leftover}" / "events")
+  os.makedirs(tmp_path / "summary")
+  with runs.atomic.rebuilt_directory(str(tmp_path / "summary")) as staging:
+    open(os.path.join(staging, "summary.json"), "w").close()
+  assert sorted(os.listdir(tmp_path)) == [".summary.lock", "summary"]
+  assert os.listdir(tmp_path / "summary") == ["summary.json"]
 
 
 def test_directories_that_are_not_runs_are_left_alone(tmp_path):

@@ -433,7 +433,6 @@ class DecoderMI:
         checkpoint=StepCheckpoint(run, every=2), on_eval=on_eval,
         prepare=(lambda: self._pretrain_conditioning(job, run, distribution, condition))
         if pretrain else None)
-    run.close()
     return run, trainer, progress, time.perf_counter() - started
 
   def _bits_per_image(self, trainer, condition) -> np.ndarray:
@@ -459,6 +458,7 @@ class DecoderMI:
               "steps": progress["step"], "stop_reason": progress["stop_reason"],
               "seconds": seconds, "image_shape": list(self.image_shape)}
     atomic.write_json(os.path.join(run.path, RESULT), result)
+    run.close()  # Its lock is held until the job's result, the last it writes, is there.
     return result
 
   def _representation(self, layer: str, epoch: int):
@@ -555,6 +555,7 @@ class DecoderMI:
                 self._samples(trainer, condition(shown, "test")))
     self._save_weights(run.path, trainer)
     atomic.write_json(os.path.join(run.path, RESULT), result)
+    run.close()
     return result
 
   def _pretrain_conditioning(self, job: str, run, distribution, condition):

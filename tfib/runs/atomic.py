@@ -10,6 +10,7 @@ with `TEMPORARY_PREFIX`, so a run that resumes can delete what a killed write le
 import contextlib
 import errno
 import fcntl
+import glob
 import json
 import os
 import secrets
@@ -123,21 +124,23 @@ def create_json(path: str, value) -> bool:
 def rebuilt_directory(path: str) -> Iterator[str]:
   """Rebuilds the directory ``path`` whole: yields an empty staging directory beside it and,
   when the block ends, puts it in place of ``path`` (readers see the old directory or the
-  new one, never a mix; a kill leaves a temporary that `remove_temporaries` deletes).
-  Processes that rebuild ``path`` at once (the jobs of an array that finish together, each
-  writing the summary of what is done) take turns: each holds an exclusive lock on
-  ``.<name>.lock`` beside it from the staging to the swap, so each rebuild is whole."""
+  new one, never a mix). Processes that rebuild ``path`` at once (the jobs of an array that
+  finish together, each writing the summary of what is done) take turns: each holds an
+  exclusive lock on ``.<name>.lock`` beside it from the staging to the swap, so each
+  rebuild is whole, and deletes at the start of its turn what killed rebuilds left."""
   parent, name = os.path.split(os.path.abspath(path))
   os.makedirs(parent, exist_ok=True)
+  leftovers = os.path.join(parent, f"{TEMPORARY_PREFIX}{name}-")
   with open(os.path.join(parent, f".{name}.lock"), "a") as lock:
     try:
       fcntl.flock(lock, fcntl.LOCK_EX)  # Released when the file closes, or the process dies.
+      for leftover in glob.glob(glob.escape(leftovers) + "*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     except OSError as error:
       if error.errno != errno.ENOLCK:  # A network file system without locks: no turns.
         raise
-    staging = os.path.join(parent, f"{TEMPORARY_PREFIX}{name}")
-    old = os.path.join(parent, f"{TEMPORARY_PREFIX}{name}-old")
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = f"{leftovers}{secrets.token_hex(4)}"
+    old = f"{staging}-old"
     os.makedirs(staging)
     yield staging
     if os.path.exists(path):

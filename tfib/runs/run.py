@@ -27,7 +27,7 @@ Layout::
     <run>/*.jsonl           journals (`tfib.runs.journal`), e.g. results.jsonl
     <run>/networks.jsonl    the saved networks: step, path, SHA-256
     <run>/events.out.*      TensorBoard event files (and in subdirectories, e.g. train/)
-    <run>/.lock             locked by the one process that writes the run (another is refused)
+    <run>/.lock             locked by the one process that writes the run (`run_lock`)
 
 A directory with its own manifest inside a run is a run of its own (the seeds of
 tfib-infoplane) and is left to its own roll back.
@@ -35,8 +35,6 @@ tfib-infoplane) and is left to its own roll back.
 Under a multi-worker strategy only the chief writes (``chief=True``); the other workers read
 the chief's resume state and write nothing but scratch states of their own.
 """
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -46,6 +44,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from tfib.runs import atomic
 from tfib.runs import manifest as manifest_lib
+from tfib.runs import run_lock
 from tfib.runs.errors import ConfigMismatchError, CorruptStateError, RunError
 from tfib.runs.journal import Journal, read_records
 
@@ -54,7 +53,6 @@ __all__ = ["NETWORKS", "RESUME", "Run", "is_run_directory", "load_network", "net
 
 RESUME = "resume"
 NETWORKS = "networks.jsonl"
-LOCK = ".lock"  # Held by the process that writes the run (`Run.start` to `Run.close`).
 
 
 def is_run_directory(path: str) -> bool:
@@ -113,7 +111,7 @@ class Run:
     self._writers = {}
     self._started = False
     self._changed = False
-    self._lock = None  # The open lock file while this process writes the run.
+    self._lock = None  # The key of `run_lock` while this process writes the run.
 
   # --- before start ---------------------------------------------------------------------
 
@@ -136,7 +134,8 @@ class Run:
     """Raises what `open` would raise (another program's directory, another configuration,
     files that are not a run), writing nothing: for programs that check before loading."""
     # One listing decides: a manifest created by another start after it counts next time.
-    entries = atomic.finished_entries(self.path) if os.path.isdir(self.path) else []
+    entries = ([e for e in atomic.finished_entries(self.path) if e != run_lock.LOCK]
+               if os.path.isdir(self.path) else [])
     if manifest_lib.MANIFEST in entries:
       manifest = self._own_manifest()
       if not self.overwrite:
@@ -170,9 +169,11 @@ class Run:
     after it. Returns the step resumed after (None: nothing to resume). Idempotent."""
     if self._started:
       return self.resumed_step
+    if self.chief and self._lock is None and is_run_directory(self.path):
+      self._lock = run_lock.acquire(self.path)  # Before open() may rewrite the manifest.
     manifest = self.open()
-    if self.chief:
-      self._lock = _hold_alone(self.path)
+    if self.chief and self._lock is None:
+      self._lock = run_lock.acquire(self.path)
     if self._trackables:
       from tfib.runs.resume_state import ResumeState  # pylint: disable=g-import-not-at-top  (TF)
       self._state = ResumeState(
@@ -245,7 +246,7 @@ class Run:
     if self._state is not None:
       self._state.close()
     if self._lock is not None:
-      self._lock.close()  # Releases it.
+      run_lock.release(self._lock)
       self._lock = None
 
   # --- roll back -------------------------------------------------------------------------
@@ -316,38 +317,33 @@ class Run:
 
   def _clear(self):
     """Deletes the run in ``path`` (`check` made sure it is this program's run)."""
-    if is_run_directory(self.path):
-      _hold_alone(self.path).close()  # Never under a process that writes it.
-      shutil.rmtree(self.path)
+    if not is_run_directory(self.path):
+      return
+    # Never under a process that writes it or a run inside it (a job of an experiment):
+    # their locks are held until everything but this run's lock file is deleted, and this
+    # one is kept for the new run.
+    if self._lock is None:
+      self._lock = run_lock.acquire(self.path)
+    nested = []
+    try:
+      for root, _, files in os.walk(self.path):
+        if root != self.path and manifest_lib.MANIFEST in files:
+          nested.append(run_lock.acquire(root))
+      for name in os.listdir(self.path):
+        target = os.path.join(self.path, name)
+        if name == run_lock.LOCK:
+          continue
+        if os.path.isdir(target) and not os.path.islink(target):
+          shutil.rmtree(target)
+        else:
+          os.remove(target)
+    finally:
+      for key in nested:
+        run_lock.release(key)
 
 
 def _process_id() -> str:
   return f"{socket.gethostname()}-{os.getpid()}"
-
-
-def _hold_alone(path: str):
-  """The lock file of the run in ``path``, locked for this process (a POSIX lock, which
-  network file systems honour too, released when the file is closed or the process ends,
-  however it ends). Two processes writing one run would roll back and overwrite each
-  other's outputs, so a second is refused, with the holder named."""
-  stream = open(os.path.join(path, LOCK), "a+")
-  try:
-    fcntl.lockf(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
-  except OSError as error:
-    if error.errno == errno.ENOLCK:  # A file system without locks: no guard.
-      return stream
-    stream.seek(0)
-    holder = stream.read().strip() or "unknown"
-    stream.close()
-    if error.errno not in (errno.EACCES, errno.EAGAIN):
-      raise
-    raise RunError(f"{path} is being written by another process ({holder}, host-pid): two "
-                   "processes writing one run would mix their outputs. Wait for it to end "
-                   "(or stop it), then run the same command to resume.") from None
-  stream.truncate(0)
-  stream.write(f"{_process_id()}\n")
-  stream.flush()
-  return stream
 
 
 def _sha256(path: str) -> str:

@@ -316,6 +316,9 @@ def test_the_runs_of_one_run_in_a_process_hold_its_lock_until_the_last_closes(tm
   del second
   first.close()
   assert _start_elsewhere(path) == "started"
+  with pytest.raises(runs.RunError, match="holds a run of test-program"):
+    runs.Run(path, "tfib-mine").start()
+  assert _start_elsewhere(path) == "started"  # A start that failed holds nothing.
 
 
 def test_a_rebuild_deletes_what_killed_rebuilds_left(tmp_path):

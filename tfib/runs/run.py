@@ -169,6 +169,15 @@ class Run:
     after it. Returns the step resumed after (None: nothing to resume). Idempotent."""
     if self._started:
       return self.resumed_step
+    try:
+      return self._start()
+    except BaseException:
+      if self._lock is not None:  # A start that failed writes nothing more.
+        run_lock.release(self._lock)
+        self._lock = None
+      raise
+
+  def _start(self) -> Optional[int]:
     if self.chief and self._lock is None and is_run_directory(self.path):
       self._lock = run_lock.acquire(self.path)  # Before open() may rewrite the manifest.
     manifest = self.open()

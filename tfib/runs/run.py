@@ -39,7 +39,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 from typing import Any, Dict, Mapping, Optional
 
 from tfib.runs import atomic
@@ -187,7 +186,8 @@ class Run:
       from tfib.runs.resume_state import ResumeState  # pylint: disable=g-import-not-at-top  (TF)
       self._state = ResumeState(
           os.path.join(self.path, RESUME), self._trackables, keep=self.keep_states,
-          writable=self.chief, scratch=os.path.join(self.path, RESUME, f".worker-{_process_id()}"))
+          writable=self.chief,
+          scratch=os.path.join(self.path, RESUME, f".worker-{run_lock.process_id()}"))
       self.resumed_step, self.skipped_steps = self._state.restore(fall_back=self.fall_back)
     if self.chief:
       if self._changed:
@@ -349,10 +349,6 @@ class Run:
     finally:
       for key in nested:
         run_lock.release(key)
-
-
-def _process_id() -> str:
-  return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def _sha256(path: str) -> str:

@@ -20,12 +20,17 @@ from typing import Dict, List, Tuple
 
 from tfib.runs.errors import RunError
 
-__all__ = ["LOCK", "acquire", "release"]
+__all__ = ["LOCK", "acquire", "process_id", "release"]
 
 LOCK = ".lock"
 _HELD: Dict[Tuple[int, int], List] = {}  # {(device, inode): [open lock file, holders]}
 # A forked child holds none of its parent's POSIX locks, so none of its record either.
 os.register_at_fork(after_in_child=_HELD.clear)
+
+
+def process_id() -> str:
+  """This process, as "host-pid"."""
+  return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def acquire(path: str) -> Tuple[int, int]:
@@ -53,7 +58,7 @@ def acquire(path: str) -> Tuple[int, int]:
                      "to end (or stop it), then run the same command to resume.") from None
   else:
     stream.truncate(0)
-    stream.write(f"{socket.gethostname()}-{os.getpid()}\n")
+    stream.write(f"{process_id()}\n")
     stream.flush()
   status = os.fstat(stream.fileno())
   key = (status.st_dev, status.st_ino)
